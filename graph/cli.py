@@ -1,0 +1,106 @@
+"""Command-line commands of the graph layer: validate, stats, export.
+
+The ``pickgraph`` entry point (``web.cli``) registers these next to the engine's and
+the site's commands. Commands raise domain errors; ``web.cli.main`` prints them as
+``path:line:column: message`` and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .loader import check, load
+
+__all__ = ["add_content_option", "register", "load_graph", "print_json"]
+
+
+def add_content_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--content",
+        metavar="DIR",
+        default=None,
+        help="content folder (default: $PICKGRAPH_CONTENT, else the bundled content)",
+    )
+
+
+def print_json(data) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def load_graph(args):
+    return load(args.content)
+
+
+def cmd_validate(args) -> int:
+    report = check(args.content)
+    ok = report.ok(strict=args.strict)
+    if args.json:
+        print_json(
+            {
+                "ok": ok,
+                "strict": args.strict,
+                "files": report.files,
+                "errors": len(report.errors),
+                "warnings": len(report.warnings),
+                "problems": [p.to_dict() for p in report.problems],
+            }
+        )
+    else:
+        for p in report.problems:
+            if args.strict and p.severity == "warning":
+                print(str(p).replace(": warning: ", ": error: ", 1))
+            else:
+                print(p)
+        errors = len(report.errors) + (len(report.warnings) if args.strict else 0)
+        warnings = 0 if args.strict else len(report.warnings)
+        print(
+            f"{report.folder}: {report.files} files, {errors} error{'s' * (errors != 1)}, "
+            f"{warnings} warning{'s' * (warnings != 1)}",
+            file=sys.stderr,
+        )
+    return 0 if ok else 2
+
+
+def cmd_stats(args) -> int:
+    from .stats import stats
+
+    s = stats(load_graph(args))
+    if args.json:
+        print_json(s)
+    else:
+        width = max(len(k) for k in s)
+        for key, value in s.items():
+            print(f"{key.replace('_', ' '):<{width}}  {value}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .export import export
+
+    written = export(load_graph(args), args.format, args.out)
+    for path in written:
+        print(path)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="check a content folder and report every problem")
+    add_content_option(p)
+    p.add_argument("--strict", action="store_true", help="treat lint warnings as errors")
+    p.add_argument("--json", action="store_true", help="print a JSON report")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("stats", help="counts and connectivity of the topic graph")
+    add_content_option(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("export", help="write the graph as GraphML, GEXF, JSON or CSV")
+    add_content_option(p)
+    p.add_argument("--format", required=True, choices=["graphml", "gexf", "json", "csv"])
+    p.add_argument("--out", required=True, metavar="PATH",
+                   help="output file (a folder for csv: one file per table)")
+    p.set_defaults(func=cmd_export)

@@ -1,0 +1,218 @@
+"""The content model: topics, comparisons, tags and domains, as strict pydantic models.
+
+The models check the shape of each file (fields, types, slugs, text); checks that
+need more than one file (unknown topics, duplicate pairs) live in ``loader``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+__all__ = [
+    "KINDS",
+    "NO_PICK",
+    "Comparison",
+    "DomainInfo",
+    "Side",
+    "TagInfo",
+    "Topic",
+    "canonical_slug",
+    "check_slug",
+]
+
+KINDS = (
+    "language",
+    "runtime",
+    "framework",
+    "library",
+    "database",
+    "tool",
+    "platform",
+    "service",
+    "protocol",
+    "standard",
+    "concept",
+    "methodology",
+    "practice",
+    "discipline",
+    "role",
+)
+Kind = Literal[KINDS]  # type: ignore[valid-type]
+
+# The value of ``pick`` when neither side wins; reserved, so no topic may use it.
+NO_PICK = "none"
+SLUG_MAX = 60
+_SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_URL_RE = re.compile(r"https?://[^\s/?#]+\.[^\s]*")
+
+
+def check_slug(value: str) -> str:
+    """Return ``value`` if it is a valid slug, else raise ValueError saying why.
+
+    >>> check_slug("postgresql")
+    'postgresql'
+    >>> check_slug("postgresql-vs-mysql")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'postgresql-vs-mysql' contains 'vs' as a word, which comparison URLs reserve
+    """
+    if not _SLUG_RE.fullmatch(value):
+        hint = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+        suggestion = f" (such as {hint!r})" if hint and _SLUG_RE.fullmatch(hint) else ""
+        raise ValueError(
+            f"{value!r} is not a valid slug: use lower-case letters, digits and single "
+            f"hyphens{suggestion}"
+        )
+    if len(value) > SLUG_MAX:
+        raise ValueError(f"slug {value!r} is longer than {SLUG_MAX} characters")
+    if "vs" in value.split("-"):
+        raise ValueError(f"{value!r} contains 'vs' as a word, which comparison URLs reserve")
+    if value == NO_PICK:
+        raise ValueError(f"{NO_PICK!r} is reserved for comparisons without a pick")
+    return value
+
+
+def _check_pick(value: str) -> str:
+    return value if value == NO_PICK else check_slug(value)
+
+
+def _paragraph(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("text is empty")
+    if re.search(r"\n[ \t]*\n", value):
+        raise ValueError("text must be one paragraph (it contains a blank line)")
+    return " ".join(value.split())
+
+
+def _line(value: str) -> str:
+    value = _paragraph(value)
+    return value
+
+
+def _iso_date(value):
+    # YAML reads 2026-11-02 as a date; a quoted "2026-11-02" is accepted too.
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a real date") from None
+    return value
+
+
+def _url(value: str) -> str:
+    value = value.strip()
+    if not _URL_RE.fullmatch(value):
+        raise ValueError(f"{value!r} is not an http:// or https:// URL")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(check_slug)]
+Paragraph = Annotated[str, AfterValidator(_paragraph)]
+Line = Annotated[str, AfterValidator(_line)]
+Url = Annotated[str, AfterValidator(_url)]
+
+_STRICT = ConfigDict(strict=True, extra="forbid")
+
+
+class Topic(BaseModel):
+    """A technology, practice or role that comparisons are about."""
+
+    model_config = _STRICT
+
+    slug: Slug
+    name: Line
+    kind: Kind
+    domain: Slug | None = None
+    summary: Paragraph
+    related: list[Slug] = Field(min_length=1)
+    aliases: list[Slug] = Field(default_factory=list)
+    homepage: Url | None = None
+
+
+class Side(BaseModel):
+    """One side of a comparison, written for that pairing."""
+
+    model_config = _STRICT
+
+    topic: Slug
+    pros: list[Paragraph] = Field(min_length=1)
+    cons: list[Paragraph] = Field(min_length=1)
+    choose_if: Paragraph
+    summary: Paragraph | None = None
+
+
+class Comparison(BaseModel):
+    """Two topics weighed against each other, with the pick stated once."""
+
+    model_config = _STRICT
+
+    a: Side
+    b: Side
+    pick: Annotated[str, AfterValidator(_check_pick)]
+    no_pick_reason: Paragraph | None = None
+    verdict: Paragraph
+    bottom_line: Line
+    reviewed: Annotated[dt.date, BeforeValidator(_iso_date)]
+    weight: float = Field(default=1.0, gt=0, le=1)
+
+    @property
+    def slug(self) -> str:
+        """The canonical slug: both topic slugs in alphabetical order."""
+        return canonical_slug(self.a.topic, self.b.topic)
+
+    @property
+    def topics(self) -> tuple[str, str]:
+        return (self.a.topic, self.b.topic)
+
+    @property
+    def winner(self) -> str | None:
+        return None if self.pick == NO_PICK else self.pick
+
+    @property
+    def loser(self) -> str | None:
+        if self.pick == NO_PICK:
+            return None
+        return self.b.topic if self.pick == self.a.topic else self.a.topic
+
+    def side(self, topic: str) -> Side:
+        if topic == self.a.topic:
+            return self.a
+        if topic == self.b.topic:
+            return self.b
+        raise KeyError(topic)
+
+    def other(self, topic: str) -> str:
+        return self.b.topic if topic == self.a.topic else self.a.topic
+
+
+class TagInfo(BaseModel):
+    """Display name and description of a tag (``tags.yaml``)."""
+
+    model_config = _STRICT
+
+    name: Line | None = None
+    description: Paragraph | None = None
+
+
+class DomainInfo(BaseModel):
+    """A section of the site (``domains.yaml``)."""
+
+    model_config = _STRICT
+
+    name: Line
+    description: Paragraph | None = None
+
+
+def canonical_slug(a: str, b: str) -> str:
+    """The one URL slug of the unordered pair {a, b}.
+
+    >>> canonical_slug("postgresql", "mysql")
+    'mysql-vs-postgresql'
+    """
+    first, second = sorted((a, b))
+    return f"{first}-vs-{second}"

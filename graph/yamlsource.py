@@ -1,0 +1,224 @@
+"""Read one YAML file into plain data, keeping exact positions for every problem.
+
+PyYAML's C parser composes the node tree once; we build the data from the nodes
+ourselves so that duplicate keys are refused (PyYAML silently keeps the last one) and
+every value can be traced back to its line and column. Undecodable bytes and control
+characters are caught before the parser, because PyYAML reports them with an offset
+rather than a mark.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+import yaml.constructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import Problem
+
+__all__ = ["ParsedFile", "parse_yaml", "locate", "YAML11_BOOLEANS"]
+
+try:
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing: slower but correct
+    _Loader = yaml.SafeLoader
+
+# Plain scalars that YAML 1.1 (and so PyYAML) reads as booleans.
+YAML11_BOOLEANS = frozenset(
+    v
+    for word in ("yes", "no", "true", "false", "on", "off")
+    for v in (word, word.capitalize(), word.upper())
+)
+
+# Characters the YAML spec does not allow in a stream (tab, LF and CR are allowed).
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
+)
+# Report at most this many bad characters per file: past a few, the file is binary.
+_MAX_CHAR_PROBLEMS = 5
+
+
+@dataclass
+class ParsedFile:
+    """The data of one file, its node tree (for locating problems) and its problems."""
+
+    data: Any
+    root: Node | None
+    problems: list[Problem]
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def _decode(raw: bytes, path: str) -> tuple[str | None, list[Problem]]:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        prefix = raw[: exc.start].decode("utf-8", errors="replace")
+        line, col = _line_col(prefix, len(prefix))
+        bad = raw[exc.start : exc.start + 1].hex()
+        return None, [
+            Problem(
+                path,
+                line,
+                col,
+                f"file is not valid UTF-8: byte 0x{bad} cannot be decoded",
+                code="encoding",
+            )
+        ]
+    problems = []
+    for match in _FORBIDDEN.finditer(text):
+        line, col = _line_col(text, match.start())
+        problems.append(
+            Problem(
+                path,
+                line,
+                col,
+                f"control character U+{ord(match.group()):04X} is not allowed in YAML",
+                code="control-character",
+            )
+        )
+        if len(problems) == _MAX_CHAR_PROBLEMS:
+            break
+    return text, problems
+
+
+def _mark_problem(path: str, exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    what = exc.problem or exc.context or "invalid YAML"
+    if exc.context and exc.problem:
+        what = f"{exc.problem} ({exc.context})"
+    return Problem(path, line, col, f"YAML syntax error: {what}", code="yaml-syntax")
+
+
+class _Builder:
+    """Turns a node tree into dicts, lists and scalars, collecting problems."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.problems: list[Problem] = []
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def problem(self, node: Node, message: str, code: str) -> None:
+        m = node.start_mark
+        self.problems.append(Problem(self.path, m.line + 1, m.column + 1, message, code=code))
+
+    def build(self, node: Node) -> Any:
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        if isinstance(node, SequenceNode):
+            return [self.build(item) for item in node.value]
+        if isinstance(node, MappingNode):
+            out: dict[str, Any] = {}
+            seen: dict[str, Node] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, ScalarNode):
+                    self.problem(key_node, "mapping keys must be plain text", "bad-key")
+                    continue
+                key = key_node.value
+                if key in seen:
+                    first = seen[key].start_mark
+                    self.problem(
+                        key_node,
+                        f"duplicate key {key!r} (first at line {first.line + 1})",
+                        "duplicate-key",
+                    )
+                    continue
+                seen[key] = key_node
+                out[key] = self.build(value_node)
+            return out
+        raise TypeError(f"unexpected YAML node {node!r}")  # pragma: no cover
+
+    def scalar(self, node: ScalarNode) -> Any:
+        if node.tag == "tag:yaml.org,2002:str":
+            return node.value
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            message = getattr(exc, "problem", None) or str(exc)
+            self.problem(node, f"cannot read value {node.value!r}: {message}", "bad-value")
+            return None
+
+
+def parse_yaml(raw: bytes, path: str) -> ParsedFile:
+    """Parse the bytes of one YAML file named ``path`` (used in problem reports).
+
+    >>> parse_yaml(b"a: 1\\nb: [x, y]\\n", "f.yaml").data
+    {'a': 1, 'b': ['x', 'y']}
+    >>> print(parse_yaml(b"a: 1\\na: 2\\n", "f.yaml").problems[0])
+    f.yaml:2:1: error: duplicate key 'a' (first at line 1)
+    """
+    text, problems = _decode(raw, path)
+    if text is None or problems:
+        return ParsedFile(None, None, problems)
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        return ParsedFile(None, None, [_mark_problem(path, exc)])
+    except yaml.YAMLError as exc:  # reader errors without a mark
+        return ParsedFile(
+            None, None, [Problem(path, 0, 0, f"YAML error: {exc}", code="yaml-syntax")]
+        )
+    if root is None:
+        return ParsedFile(None, None, [Problem(path, 1, 1, "file is empty", code="empty-file")])
+    builder = _Builder(path)
+    data = builder.build(root)
+    return ParsedFile(data, root, builder.problems)
+
+
+def _child(node: Node, step: str | int) -> tuple[Node | None, Node | None]:
+    """The (key node, value node) one step below ``node``, or (None, None)."""
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.value == step:
+                return key_node, value_node
+    elif isinstance(node, SequenceNode) and isinstance(step, int):
+        if 0 <= step < len(node.value):
+            return None, node.value[step]
+    return None, None
+
+
+def locate(root: Node | None, loc: tuple[str | int, ...], at_key: bool = False) -> tuple[int, int]:
+    """1-based (line, column) of the node at path ``loc`` below ``root``.
+
+    A path that stops early (a missing field) points at the deepest node that exists.
+    With ``at_key`` the position is that of the mapping key rather than its value.
+
+    >>> root = parse_yaml(b"a:\\n  b: [1, 2]\\n", "f.yaml").root
+    >>> locate(root, ("a", "b", 1))
+    (2, 10)
+    >>> locate(root, ("a", "b"), at_key=True)
+    (2, 3)
+    """
+    if root is None:
+        return (1, 1)
+    node = root
+    for i, step in enumerate(loc):
+        key_node, value_node = _child(node, step)
+        if value_node is None:
+            break
+        if at_key and i == len(loc) - 1 and key_node is not None:
+            node = key_node
+            break
+        node = value_node
+    mark = node.start_mark
+    return mark.line + 1, mark.column + 1
+
+
+def scalar_source(root: Node | None, loc: tuple[str | int, ...]) -> ScalarNode | None:
+    """The scalar node at ``loc``, if the path leads to one (to quote what was written)."""
+    node = root
+    for step in loc:
+        if node is None:
+            return None
+        node = _child(node, step)[1]
+    return node if isinstance(node, ScalarNode) else None
