@@ -46,6 +46,6 @@ def frames(tg: TopicGraph | None = None):
 
     With no argument, loads the bundled content first.
     """
-    from .frames import to_frames  # pandas is slow to import; only analysts need it
+    from .tables import to_frames  # pandas is slow to import; only analysts need it
 
     return to_frames(tg if tg is not None else load())

@@ -101,6 +101,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="write the graph as GraphML, GEXF, JSON or CSV")
     add_content_option(p)
     p.add_argument("--format", required=True, choices=["graphml", "gexf", "json", "csv"])
-    p.add_argument("--out", required=True, metavar="PATH",
-                   help="output file (a folder for csv: one file per table)")
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="PATH",
+        help="output file (a folder for csv: one file per table)",
+    )
     p.set_defaults(func=cmd_export)

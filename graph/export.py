@@ -24,9 +24,13 @@ _GEXF_ADDED = ("label", "id")
 def _scalar_copy(g: nx.Graph) -> nx.Graph:
     out = nx.Graph(**g.graph)
     for n, attrs in g.nodes(data=True):
-        out.add_node(n, **{k: json.dumps(v) if k in LIST_ATTRIBUTES else v for k, v in attrs.items()})
+        out.add_node(
+            n, **{k: json.dumps(v) if k in LIST_ATTRIBUTES else v for k, v in attrs.items()}
+        )
     for u, v, attrs in g.edges(data=True):
-        out.add_edge(u, v, **{k: json.dumps(x) if k in LIST_ATTRIBUTES else x for k, x in attrs.items()})
+        out.add_edge(
+            u, v, **{k: json.dumps(x) if k in LIST_ATTRIBUTES else x for k, x in attrs.items()}
+        )
     return out
 
 
@@ -40,7 +44,7 @@ def export(tg: TopicGraph, fmt: str, out: str | Path) -> list[Path]:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if fmt == "csv":
-        from .frames import to_frames
+        from .tables import to_frames
 
         out.mkdir(parents=True, exist_ok=True)
         written = []

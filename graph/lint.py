@@ -15,28 +15,77 @@ from .model import Comparison
 
 __all__ = ["PLACEHOLDERS", "text_problems", "comparison_text_issues", "BOTTOM_LINE_MAX"]
 
-# Phrases that stand in for content nobody wrote.
+# Phrases that stand in for content nobody wrote, with what to call them.
 PLACEHOLDERS = (
-    (re.compile(r"specific trade-?offs? depend", re.I), "a placeholder"),
-    (re.compile(r"depends? on your (?:specific )?use[- ]case", re.I), "a placeholder"),
-    (re.compile(r"\bTBD\b|\bTBC\b"), "a placeholder (TBD)"),
-    (re.compile(r"\bTODO\b|\bFIXME\b|\bXXX\b"), "a to-do marker"),
-    (re.compile(r"\blorem\b|\bipsum\b", re.I), "placeholder text (lorem ipsum)"),
-    (re.compile(r"\bplaceholder\b", re.I), "the word placeholder"),
-    (re.compile(r"\bcoming soon\b", re.I), "a placeholder (coming soon)"),
-    (re.compile(r"\b(?:insert|add) (?:\w+ ){0,3}here\b", re.I), "a placeholder (insert ... here)"),
+    (r"(?i:specific trade-?offs? depend)", "a placeholder"),
+    (r"(?i:depends? on your (?:specific )?use[- ]case)", "a placeholder"),
+    (r"\bTB[DC]\b", "a placeholder (TBD)"),
+    (r"\bTODO\b|\bFIXME\b|\bXXX\b", "a to-do marker"),
+    (r"(?i:\blorem\b|\bipsum\b)", "placeholder text (lorem ipsum)"),
+    (r"(?i:\bplaceholder\b)", "the word placeholder"),
+    (r"(?i:\bcoming soon\b)", "a placeholder (coming soon)"),
+    (r"(?i:\b(?:insert|add) (?:\w+ ){0,3}here\b)", "a placeholder (insert ... here)"),
 )
+# One pass over the text finds any of them (lint runs on every line of content).
+_PLACEHOLDER = re.compile("|".join(f"(?P<p{i}>{pat})" for i, (pat, _) in enumerate(PLACEHOLDERS)))
 # Fewer words than this is a fragment, not a pro, con or verdict.
 MIN_WORDS = 3
 # A bottom line is one line on a page; past this it wraps into a paragraph.
 BOTTOM_LINE_MAX = 200
-# A lone lower-case letter at either end is what a split "e.g." or "i.e." leaves.
-_LONE_LETTER = re.compile(r"(?:^|\s)([b-hj-z])(?:[.,;:]?\s*$)|^\W*([b-hj-z])(?:[\s.,;:]|$)")
-_ABBREVIATION_SPLIT = re.compile(r"\b(?:e\.g|i\.e)\b(?!\.)|(?:^|\s)(?:g|e)\.\s*$", re.I)
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"[\w'+#.-]+", text)
+# Lint runs on every line of content, so the regular expression only runs when one
+# of these cheap substring tests says it could match.
+def _may_hold_placeholder(lower: str) -> bool:
+    return (
+        "trade" in lower
+        or "use case" in lower
+        or "use-case" in lower
+        or "tb" in lower
+        or "todo" in lower
+        or "fixme" in lower
+        or "xxx" in lower
+        or "lorem" in lower
+        or "ipsum" in lower
+        or "placeholder" in lower
+        or "soon" in lower
+        or "here" in lower
+    )
+
+
+# What a split "e.g." or "i.e." leaves: a lone lower-case letter (not "a" or "i") at
+# either end of the text, or the abbreviation cut short.
+_LONE_LETTERS = frozenset("bcdefghjklmnopqrstuvwxyz")
+_CUT_ABBREVIATION = re.compile(r"(?i:\b(?:e\.g|i\.e)\b(?!\.))")
+
+
+_BULLETS = "+-•* "
+
+
+def text_issue(text: str, lower: str | None = None) -> tuple[str, str] | None:
+    """The first lint finding in one piece of text as (code, message), or None."""
+    if lower is None:
+        lower = text.lower()
+    if _may_hold_placeholder(lower):
+        match = _PLACEHOLDER.search(text)
+        if match:
+            return "placeholder", f"text is {PLACEHOLDERS[int(match.lastgroup[1:])][1]}"
+    words = text.split()
+    while words and words[0] in _BULLETS:
+        words.pop(0)
+    if words:
+        words[0] = words[0].lstrip(_BULLETS)
+    if len(words) < MIN_WORDS or not words[0]:
+        return "fragment", f"text is a fragment ({text.strip()!r}): fewer than {MIN_WORDS} words"
+    first = words[0].lstrip("\"'(").rstrip(".,;:")
+    last = words[-1].rstrip(".,;:")
+    if (
+        first in _LONE_LETTERS
+        or last in _LONE_LETTERS
+        or (("e.g" in lower or "i.e" in lower) and _CUT_ABBREVIATION.search(text))
+    ):
+        return "fragment", "text ends or starts with a lone letter, as a broken 'e.g.' leaves it"
+    return None
 
 
 def text_problems(text: str) -> Iterator[tuple[str, str]]:
@@ -49,20 +98,14 @@ def text_problems(text: str) -> Iterator[tuple[str, str]]:
     >>> list(text_problems("Richer SQL and more index types"))
     []
     """
-    for pattern, what in PLACEHOLDERS:
-        if pattern.search(text):
-            yield "placeholder", f"text is {what}"
-            return
-    stripped = text.strip().lstrip("+-•* ").strip()
-    if len(_words(stripped)) < MIN_WORDS:
-        yield "fragment", f"text is a fragment ({text.strip()!r}): fewer than {MIN_WORDS} words"
-        return
-    if _LONE_LETTER.search(stripped) or _ABBREVIATION_SPLIT.search(stripped):
-        yield "fragment", "text ends or starts with a lone letter, as a broken 'e.g.' leaves it"
+    issue = text_issue(text)
+    if issue:
+        yield issue
 
 
-def _norm(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
+_PUNCTUATION = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"})
+# Verdict and bottom line restate the pick, so they may echo a side's text.
+_NOT_COMPARED = frozenset({"verdict", "bottom_line"})
 
 
 def comparison_text_issues(c: Comparison) -> Iterator[tuple[tuple, str, str]]:
@@ -78,20 +121,16 @@ def comparison_text_issues(c: Comparison) -> Iterator[tuple[tuple, str, str]]:
     fields += [(("verdict",), c.verdict), (("bottom_line",), c.bottom_line)]
     if c.no_pick_reason:
         fields.append((("no_pick_reason",), c.no_pick_reason))
+    seen: dict[tuple, tuple] = {}
     for path, text in fields:
-        for code, message in text_problems(text):
-            yield path, code, message
-    if len(c.bottom_line) > BOTTOM_LINE_MAX:
-        yield (
-            ("bottom_line",),
-            "long-bottom-line",
-            f"bottom_line is {len(c.bottom_line)} characters; keep it to one line "
-            f"({BOTTOM_LINE_MAX} at most)",
-        )
-    seen: dict[str, tuple] = {}
-    for path, text in fields:
-        key = _norm(text)
-        if not key or path[-1] in ("verdict", "bottom_line"):
+        lower = text.lower()
+        issue = text_issue(text, lower)
+        if issue:
+            yield (path, *issue)
+        if path[-1] in _NOT_COMPARED:
+            continue
+        key = tuple(lower.translate(_PUNCTUATION).split())
+        if not key:
             continue
         if key in seen:
             first = seen[key]
@@ -103,6 +142,13 @@ def comparison_text_issues(c: Comparison) -> Iterator[tuple[tuple, str, str]]:
             )
         else:
             seen[key] = path
+    if len(c.bottom_line) > BOTTOM_LINE_MAX:
+        yield (
+            ("bottom_line",),
+            "long-bottom-line",
+            f"bottom_line is {len(c.bottom_line)} characters; keep it to one line "
+            f"({BOTTOM_LINE_MAX} at most)",
+        )
 
 
 def _dotted(path: tuple) -> str:

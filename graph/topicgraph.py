@@ -144,7 +144,9 @@ class TopicGraph:
     def similar_comparisons(self, slug: str, n: int = 5) -> list[str]:
         parts = [p for p in slug.split("-vs-") if p]
         found: list[str] = []
-        resolved = [self.resolve_topic(p) or (self.similar_topics(p, 1) or [None])[0] for p in parts]
+        resolved = [
+            self.resolve_topic(p) or (self.similar_topics(p, 1) or [None])[0] for p in parts
+        ]
         resolved = [r for r in resolved if r]
         if len(resolved) == 2:
             pair = canonical_slug(*resolved)

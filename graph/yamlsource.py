@@ -21,11 +21,6 @@ from .errors import Problem
 
 __all__ = ["ParsedFile", "parse_yaml", "locate", "YAML11_BOOLEANS"]
 
-try:
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing: slower but correct
-    _Loader = yaml.SafeLoader
-
 # Plain scalars that YAML 1.1 (and so PyYAML) reads as booleans.
 YAML11_BOOLEANS = frozenset(
     v
@@ -33,10 +28,39 @@ YAML11_BOOLEANS = frozenset(
     for v in (word, word.capitalize(), word.upper())
 )
 
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when libyaml is there
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_NULLS = frozenset({"null", "Null", "NULL"})
+_RESOLVABLE = frozenset(k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k)
+
+
+class _Loader(_Base):
+    """The safe loader with a faster resolver for the common case.
+
+    Most scalars in content are prose; PyYAML's resolver calls into Python for each
+    one to learn it is text. Only a plain scalar whose first character can start a
+    number, boolean, null or date needs the full resolver.
+    """
+
+    def resolve(self, kind, value, implicit):
+        if kind is ScalarNode:
+            if not implicit[0] or (value and value[0] not in _RESOLVABLE):
+                return _STR
+            if value[:1].isalpha():  # a word can only be a boolean or null
+                if value in YAML11_BOOLEANS:
+                    return _BOOL
+                return _NULL if value in _NULLS else _STR
+            return _Base.resolve(self, kind, value, implicit)
+        return _SEQ if kind is SequenceNode else _MAP
+
+
 # Characters the YAML spec does not allow in a stream (tab, LF and CR are allowed).
-_FORBIDDEN = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
-)
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAK = re.compile(r"(?<!\n)\n(?!\n)")
 # Report at most this many bad characters per file: past a few, the file is binary.
 _MAX_CHAR_PROBLEMS = 5
 
@@ -140,10 +164,18 @@ class _Builder:
 
     def scalar(self, node: ScalarNode) -> Any:
         if node.tag == "tag:yaml.org,2002:str":
+            if node.style == "|":
+                # A literal block keeps every line break; read it like a folded one
+                # (single breaks join lines, a blank line is a paragraph break).
+                return _LINE_BREAK.sub(" ", node.value).replace("\n\n", "\n")
             return node.value
         try:
             return self.constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        except (ValueError, OverflowError):
+            # Looks like a date or number but is not one (2026-02-30): keep the text
+            # and let the model say what it expected.
+            return node.value
+        except yaml.YAMLError as exc:
             message = getattr(exc, "problem", None) or str(exc)
             self.problem(node, f"cannot read value {node.value!r}: {message}", "bad-value")
             return None
@@ -181,9 +213,8 @@ def _child(node: Node, step: str | int) -> tuple[Node | None, Node | None]:
         for key_node, value_node in node.value:
             if isinstance(key_node, ScalarNode) and key_node.value == step:
                 return key_node, value_node
-    elif isinstance(node, SequenceNode) and isinstance(step, int):
-        if 0 <= step < len(node.value):
-            return None, node.value[step]
+    elif isinstance(node, SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+        return None, node.value[step]
     return None, None
 
 

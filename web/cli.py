@@ -39,8 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pickgraph: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"pickgraph: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-              file=sys.stderr)
+        print(
+            f"pickgraph: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130

@@ -49,8 +49,19 @@ def to_frames(tg: TopicGraph) -> Frames:
             for s, t in tg.topics.items()
         ],
         columns=[
-            "slug", "name", "kind", "domain", "summary", "related", "aliases", "homepage",
-            "comparisons", "wins", "losses", "no_pick", "degree",
+            "slug",
+            "name",
+            "kind",
+            "domain",
+            "summary",
+            "related",
+            "aliases",
+            "homepage",
+            "comparisons",
+            "wins",
+            "losses",
+            "no_pick",
+            "degree",
         ],
     )
     tags = pd.DataFrame(
@@ -91,9 +102,23 @@ def to_frames(tg: TopicGraph) -> Frames:
     comparisons = pd.DataFrame(
         rows,
         columns=[
-            "slug", "a", "b", "pick", "winner", "loser", "weight", "reviewed", "verdict",
-            "bottom_line", "no_pick_reason", "a_pros", "a_cons", "a_choose_if", "b_pros",
-            "b_cons", "b_choose_if",
+            "slug",
+            "a",
+            "b",
+            "pick",
+            "winner",
+            "loser",
+            "weight",
+            "reviewed",
+            "verdict",
+            "bottom_line",
+            "no_pick_reason",
+            "a_pros",
+            "a_cons",
+            "a_choose_if",
+            "b_pros",
+            "b_cons",
+            "b_choose_if",
         ],
     )
     related = pd.DataFrame(

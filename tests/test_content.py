@@ -1,0 +1,69 @@
+"""The bundled content cannot silently shrink, split apart or regress to filler."""
+
+from __future__ import annotations
+
+import graph
+from graph.lint import text_problems
+
+MIN_TOPICS, MIN_COMPARISONS, MIN_TAGS, MIN_DOMAINS = 150, 300, 60, 12
+
+
+def test_bundled_content_is_clean_under_strict():
+    report = graph.check()
+    assert report.ok(strict=True), "\n".join(map(str, report.problems[:20]))
+
+
+def test_counts_and_connectivity(bundled):
+    s = graph.stats(bundled)
+    assert s["topics"] >= MIN_TOPICS
+    assert s["comparisons"] >= MIN_COMPARISONS
+    assert s["tags"] >= MIN_TAGS
+    assert len({t.domain for t in bundled.topics.values()}) >= MIN_DOMAINS
+    assert s["components"] == 1 and s["largest_component_share"] == 1.0
+
+
+def test_every_topic_is_in_at_least_two_comparisons(bundled):
+    thin = [t for t in bundled.topics if len(bundled.comparisons_of(t)) < 2]
+    assert thin == []
+
+
+def test_every_tag_has_a_name_and_description(bundled):
+    assert [t.slug for t in bundled.tags.values() if not t.description] == []
+
+
+def test_every_comparison_is_complete(bundled):
+    for slug, c in bundled.comparisons.items():
+        for side in (c.a, c.b):
+            assert len(side.pros) >= 2, slug
+            assert len(side.cons) >= 1, slug
+            assert side.choose_if, slug
+        assert c.bottom_line and c.verdict, slug
+        assert c.winner or c.no_pick_reason, slug
+
+
+def test_pros_and_cons_are_written_for_the_pairing(bundled):
+    """No pro or con repeats the topic's own summary, and none is filler."""
+    for slug, c in bundled.comparisons.items():
+        for side in (c.a, c.b):
+            summary = bundled.topic(side.topic).summary.lower()
+            for text in side.pros + side.cons:
+                assert text.lower() not in summary, (slug, text)
+                assert list(text_problems(text)) == [], (slug, text)
+
+
+def test_pick_is_not_a_function_of_order(bundled):
+    picked = [c for c in bundled.comparisons.values() if c.winner]
+    first = sum(c.pick == c.a.topic for c in picked) / len(picked)
+    assert 0.3 <= first <= 0.7
+    # and not of the alphabet the canonical URL uses either
+    alphabetical = sum(c.pick == min(c.topics) for c in picked) / len(picked)
+    assert 0.3 <= alphabetical <= 0.7
+
+
+def test_seed_pair_is_included(bundled):
+    c = bundled.comparison("it-management-vs-product-management")
+    assert {"project-management", "devops"} <= set(bundled.topic("it-management").related)
+    assert {"agile-methodology", "user-research"} <= set(
+        bundled.topic("product-management").related
+    )
+    assert c.weight > 0
