@@ -7,8 +7,10 @@ line) and exit code 2; no traceback reaches the user.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from engine import cli as engine_cli
 from graph import cli as graph_cli
 from graph.errors import ContentError, PickgraphError
 
@@ -22,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     graph_cli.register(sub)
+    engine_cli.register(sub)
     return parser
 
 
@@ -44,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    except BrokenPipeError:
+        # the reader (head, less) stopped early: not an error, and nothing more to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: say so in one line rather than a traceback
