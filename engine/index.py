@@ -26,14 +26,23 @@ from graph import TopicGraph
 
 from .core import Engine
 from .ppr import PPR
-from .scoring import AA_WEIGHT, adamic_adar_rows, blend, rank_comparisons, rank_topics
+from .scoring import (
+    AA_WEIGHT,
+    _rows,
+    _top_arrays,
+    adamic_adar_rows,
+    blend,
+    rank_comparisons,
+    rank_topics,
+)
 from .suggest import CANDIDATES, MAX_LIMIT, PageCandidates
 
 __all__ = ["SuggestionIndex", "build_index"]
 
 DENSE_MAX = 4096
 TRUNCATE = 512
-BATCH = 256
+# Columns per sparse-times-dense product: small blocks stay in cache.
+BATCH = 64
 FORMAT = 1
 
 
@@ -46,13 +55,12 @@ class _Packed:
     scores: np.ndarray
 
     @classmethod
-    def pack(cls, lists: list[tuple[np.ndarray, np.ndarray]]) -> _Packed:
-        lengths = np.array([len(ids) for ids, _ in lists], dtype=np.int64)
-        indptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    def from_padded(cls, ids: np.ndarray, scores: np.ndarray, lengths: np.ndarray) -> _Packed:
+        """Pack rows of a padded (pages x width) table, row i holding lengths[i] items."""
+        indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=indptr[1:])
-        ids = np.concatenate([i for i, _ in lists]) if lists else np.zeros(0, np.int64)
-        scores = np.concatenate([s for _, s in lists]) if lists else np.zeros(0)
-        return cls(indptr, ids.astype(np.int32), scores.astype(np.float64))
+        keep = np.arange(ids.shape[1])[None, :] < lengths[:, None]
+        return cls(indptr, ids[keep].astype(np.int32), scores[keep].astype(np.float64))
 
     def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self.indptr[i], self.indptr[i + 1]
@@ -151,81 +159,170 @@ def _fingerprint(engine: Engine) -> str:
     return h.hexdigest()[:16]
 
 
+class _DensePages:
+    """Exact page lists from whole PageRank vectors (small graphs).
+
+    Same arithmetic as computing a page on demand, so the numbers are identical.
+    """
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        n = engine.n_topics
+        self.ppr = PPR.of(engine)
+        self.vectors = np.empty((n, n), dtype=np.float32)
+        for lo in range(0, n, BATCH):
+            ids = list(range(lo, min(n, lo + BATCH)))
+            self.vectors[:, lo : lo + len(ids)] = self.ppr.vectors([[t] for t in ids])[:n]
+        self.aa = adamic_adar_rows(engine, list(range(n)))
+
+    def __call__(self, seeds, skip_comparisons, skip_topics):
+        p = self.vectors[:, seeds].mean(axis=1) * self.ppr.damping
+        a = np.asarray(self.aa[seeds].sum(axis=0)).ravel()
+        scores = blend(p, a, AA_WEIGHT)
+        comps = rank_comparisons(
+            self.engine, scores, seeds, set(skip_comparisons.tolist()), CANDIDATES
+        )
+        topics = rank_topics(self.engine, scores, skip_topics, MAX_LIMIT)
+        return (
+            np.array([c for c, _ in comps], np.int64),
+            np.array([v for _, v in comps]),
+            np.array([t for t, _ in topics], np.int64),
+            np.array([v for _, v in topics]),
+        )
+
+
+class _TruncatedPages:
+    """Page lists from each topic's TRUNCATE best PageRank entries (large graphs).
+
+    A page's scores live on the support of its seeds' kept entries and Adamic-Adar
+    rows; topics outside it score 0, so only comparisons with both ends inside can
+    score at all.
+    """
+
+    def __init__(self, engine: Engine, progress=None):
+        self.engine = engine
+        n = engine.n_topics
+        ppr = PPR.of(engine)
+        self.keep_idx = np.empty((n, TRUNCATE), dtype=np.int64)
+        self.keep_val = np.empty((n, TRUNCATE), dtype=np.float32)
+        damping = ppr.damping.astype(np.float32)[:, None]
+        for lo in range(0, n, BATCH):
+            ids = list(range(lo, min(n, lo + BATCH)))
+            cols = ppr.vectors([[t] for t in ids])[:n]
+            cols *= damping
+            part = np.argpartition(-cols, TRUNCATE - 1, axis=0)[:TRUNCATE]
+            self.keep_idx[lo : lo + len(ids)] = part.T
+            self.keep_val[lo : lo + len(ids)] = np.take_along_axis(cols, part, axis=0).T
+            if progress:
+                progress("topic vectors", lo + len(ids), n)
+        aa = adamic_adar_rows(engine, list(range(n)))
+        self.aa_ptr, self.aa_idx, self.aa_val = aa.indptr, aa.indices, aa.data
+        self.where = np.zeros(n, dtype=np.int64)
+        self.inside = np.zeros(n, dtype=bool)
+        self.full = np.zeros(n)
+
+    def __call__(self, seeds, skip_comparisons, skip_topics):
+        e = self.engine
+        for s in seeds:
+            self.inside[self.keep_idx[s]] = True
+            self.inside[self.aa_idx[self.aa_ptr[s] : self.aa_ptr[s + 1]]] = True
+        support = np.flatnonzero(self.inside)
+        self.where[support] = np.arange(len(support))
+        p = np.zeros(len(support))
+        a = np.zeros(len(support))
+        for s in seeds:
+            p[self.where[self.keep_idx[s]]] += self.keep_val[s]
+            lo, hi = self.aa_ptr[s], self.aa_ptr[s + 1]
+            a[self.where[self.aa_idx[lo:hi]]] += self.aa_val[lo:hi]
+        p /= len(seeds)
+        score = blend(p, a, AA_WEIGHT)
+        # topics
+        ts = score.copy()
+        out_t = skip_topics[self.inside[skip_topics]]
+        ts[self.where[out_t]] = -np.inf
+        t_ids, t_sc = _top_arrays(support, ts, MAX_LIMIT)
+        finite = np.isfinite(t_sc)
+        t_ids, t_sc = t_ids[finite], t_sc[finite]
+        # comparisons: seeds no higher than the best other topic (as rank_comparisons)
+        seed_pos = self.where[np.asarray(seeds)]
+        others = np.ones(len(support), dtype=bool)
+        others[seed_pos] = False
+        if others.any():
+            score[seed_pos] = np.minimum(score[seed_pos], score[others].max())
+        self.full[support] = score
+        want = CANDIDATES + len(skip_comparisons)
+        ends = e.comparison_ends
+        k = min(len(support), max(64, want))
+        top = support[np.argpartition(-score, k - 1)[:k]]
+        threshold = self.full[top].min()
+        cand, cs = self._score(_rows(e.topic_comparisons, top), ends)
+        if (cs > threshold).sum() < want:
+            cand, cs = self._score(_rows(e.topic_comparisons, support), ends)
+        if len(skip_comparisons) == 1:
+            keep = cand != skip_comparisons[0]
+        else:
+            keep = ~np.isin(cand, skip_comparisons)
+        c_ids, c_sc = _top_arrays(cand[keep], cs[keep], CANDIDATES)
+        self.full[support] = 0.0
+        self.inside[support] = False
+        return c_ids, c_sc, t_ids, t_sc
+
+    def _score(self, cand, ends):
+        cand = np.sort(cand)
+        cand = cand[np.r_[True, cand[1:] != cand[:-1]]] if len(cand) else cand
+        return cand, np.sqrt(self.full[ends[cand, 0]] * self.full[ends[cand, 1]])
+
+
+class _Pages:
+    """Padded tables the page lists are written into, then packed."""
+
+    def __init__(self, pages: int):
+        self.c_ids = np.zeros((pages, CANDIDATES), dtype=np.int32)
+        self.c_sc = np.zeros((pages, CANDIDATES))
+        self.c_len = np.zeros(pages, dtype=np.int64)
+        self.t_ids = np.zeros((pages, MAX_LIMIT), dtype=np.int32)
+        self.t_sc = np.zeros((pages, MAX_LIMIT))
+        self.t_len = np.zeros(pages, dtype=np.int64)
+
+    def put(self, row, c_ids, c_sc, t_ids, t_sc) -> None:
+        self.c_ids[row, : len(c_ids)] = c_ids
+        self.c_sc[row, : len(c_ids)] = c_sc
+        self.c_len[row] = len(c_ids)
+        self.t_ids[row, : len(t_ids)] = t_ids
+        self.t_sc[row, : len(t_ids)] = t_sc
+        self.t_len[row] = len(t_ids)
+
+    def packed(self, lo: int, hi: int) -> tuple[_Packed, _Packed]:
+        rows = slice(lo, hi)
+        return (
+            _Packed.from_padded(self.c_ids[rows], self.c_sc[rows], self.c_len[rows]),
+            _Packed.from_padded(self.t_ids[rows], self.t_sc[rows], self.t_len[rows]),
+        )
+
+
 def build_index(tg_or_engine: TopicGraph | Engine, progress=None) -> SuggestionIndex:
     """Compute every page's ranked candidates with the default method."""
     start = time.perf_counter()
     engine = tg_or_engine if isinstance(tg_or_engine, Engine) else Engine(tg_or_engine)
-    n = engine.n_topics
-    ppr = PPR.of(engine)
-    dense = n <= DENSE_MAX
-    # 1. one PageRank per topic, kept whole (dense) or truncated to its best entries
-    if dense:
-        vectors = np.empty((n, n))
-    else:
-        keep_idx = np.empty((n, TRUNCATE), dtype=np.int32)
-        keep_val = np.empty((n, TRUNCATE))
-    for lo in range(0, n, BATCH):
-        ids = np.arange(lo, min(n, lo + BATCH))
-        cols = ppr.vectors([[int(t)] for t in ids])[:n]
-        if dense:
-            vectors[:, ids] = cols
-        else:
-            part = np.argpartition(-cols, TRUNCATE - 1, axis=0)[:TRUNCATE]
-            keep_idx[ids] = part.T
-            keep_val[ids] = np.take_along_axis(cols, part, axis=0).T
-        if progress:
-            progress("topic vectors", min(n, lo + BATCH), n)
-    aa = adamic_adar_rows(engine, list(range(n)))
+    n, m = engine.n_topics, len(engine.comparison_ends)
+    exact = n <= DENSE_MAX
+    page = _DensePages(engine) if exact else _TruncatedPages(engine, progress)
     t_vectors = time.perf_counter() - start
-
-    def page_scores(seeds: list[int]) -> np.ndarray:
-        if dense:
-            p = vectors[:, seeds].mean(axis=1)
-        else:
-            p = np.zeros(n)
-            for s in seeds:
-                np.add.at(p, keep_idx[s], keep_val[s])
-            p /= len(seeds)
-        p = p * ppr.damping
-        a = np.asarray(aa[seeds].sum(axis=0)).ravel()
-        return blend(p, a, AA_WEIGHT)
-
-    def lists(seeds, skip_c, skip_t):
-        scores = page_scores(seeds)
-        comps = rank_comparisons(engine, scores, seeds, skip_c, CANDIDATES)
-        topics = rank_topics(engine, scores, skip_t, MAX_LIMIT)
-        return (
-            (np.array([c for c, _ in comps], np.int64), np.array([v for _, v in comps])),
-            (np.array([t for t, _ in topics], np.int64), np.array([v for _, v in topics])),
-        )
-
-    # 2. topic pages
-    tc, tt = [], []
+    out = _Pages(n + m)
+    # rows 0..n-1 are topic pages, n..n+m-1 comparison pages
     for t in range(n):
-        own = {int(c) for c in engine.comparisons_of(t)}
-        c, tp = lists([t], own, [t, *engine.partners(t).tolist()])
-        tc.append(c)
-        tt.append(tp)
-    # 3. comparison pages
-    cc, ct = [], []
+        out.put(t, *page([t], engine.comparisons_of(t), np.r_[t, engine.partners(t)]))
     for cid, (a, b) in enumerate(engine.comparison_ends.tolist()):
-        c, tp = lists([a, b], {cid}, [a, b])
-        cc.append(c)
-        ct.append(tp)
+        out.put(n + cid, *page([a, b], np.array([cid]), np.array([a, b])))
         if progress and cid % 10_000 == 0:
-            progress("comparison pages", cid, len(engine.comparison_ends))
-    index = SuggestionIndex(
-        engine,
-        engine.tg.version,
-        _Packed.pack(cc),
-        _Packed.pack(ct),
-        _Packed.pack(tc),
-        _Packed.pack(tt),
-    )
+            progress("comparison pages", cid, m)
+    topic_c, topic_t = out.packed(0, n)
+    comp_c, comp_t = out.packed(n, n + m)
+    index = SuggestionIndex(engine, engine.tg.version, comp_c, comp_t, topic_c, topic_t)
     index.stats = {
-        "pages": n + len(cc),
+        "pages": n + m,
         "vectors_s": round(t_vectors, 3),
         "total_s": round(time.perf_counter() - start, 3),
-        "exact": dense,
+        "exact": exact,
     }
     return index

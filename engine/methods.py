@@ -71,8 +71,8 @@ class BlendedPPR(Method):
         self.params = params
         self.aa_weight = aa_weight
 
-    def topic_scores(self, engine, seeds):
-        return blended_scores(engine, seeds, self.params, self.aa_weight)
+    def topic_scores(self, engine, seeds, per_seed: bool = True):
+        return blended_scores(engine, seeds, self.params, self.aa_weight, per_seed)
 
 
 class RandomScores(Method):

@@ -9,6 +9,7 @@ matrix times a dense block).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -16,6 +17,11 @@ import scipy.sparse as sp
 from .core import Engine
 
 __all__ = ["PPR", "PPRParams"]
+
+# Steps of an ad-hoc query done on the seeds' neighbourhood only: after two steps the
+# walk has reached most of the graph and a full product is cheaper.
+SPARSE_STEPS = 2
+DTYPE = np.float32
 
 
 @dataclass(frozen=True)
@@ -33,8 +39,8 @@ class PPRParams:
     # A fixed number of power iterations, not a tolerance: every query then does the
     # same arithmetic whether it runs alone or in a batch, so a page's suggestions do
     # not depend on how they were computed. After n steps at most (1 - restart)**n of
-    # the mass is unsettled (0.75**12 = 3%); rankings stop changing well before.
-    iterations: int = 12
+    # the mass is unsettled (0.75**8 = 10%); rankings stop changing well before.
+    iterations: int = 8
 
 
 class PPR:
@@ -60,7 +66,9 @@ class PPR:
         self.degree = degree
         inv = np.divide(1.0, degree, out=np.zeros(n), where=degree > 0)
         # Column-stochastic: column j spreads node j's mass over its neighbours.
-        self.transition = (adj @ sp.diags(inv)).tocsr()
+        # float32 halves the memory traffic of every product (the cost of a query);
+        # seven significant digits are far more than a ranking needs.
+        self.transition = (adj @ sp.diags(inv)).tocsr().astype(DTYPE)
         self.damping = np.power(np.maximum(degree[:t], 1e-12), -p.hub_damping)
 
     @classmethod
@@ -73,14 +81,39 @@ class PPR:
         return cache[params]
 
     def vector(self, seeds: list[int]) -> np.ndarray:
-        """Stationary distribution over all nodes for a uniform restart on ``seeds``."""
-        s = np.zeros(self.engine.n_nodes)
+        """Stationary distribution over all nodes for a uniform restart on ``seeds``.
+
+        The first steps touch only the seeds' neighbourhood, so they multiply just
+        those columns; the rest are full sparse matrix-vector products.
+        """
+        p = self.params
+        n = self.engine.n_nodes
+        s = np.zeros(n, dtype=DTYPE)
         s[seeds] = 1.0 / len(seeds)
-        return self._iterate(s)
+        keep = DTYPE(1.0 - p.restart)
+        x = s
+        steps = 0
+        while steps < min(SPARSE_STEPS, p.iterations):
+            support = np.flatnonzero(x)
+            x = self.columns[:, support] @ x[support]
+            x *= keep
+            x[seeds] += DTYPE(p.restart / len(seeds))
+            steps += 1
+        restart = DTYPE(p.restart) * s
+        for _ in range(p.iterations - steps):
+            x = self.transition @ x
+            x *= keep
+            x += restart
+        return x
+
+    @cached_property
+    def columns(self) -> sp.csc_matrix:
+        """The transition matrix by columns, for the sparse first steps."""
+        return self.transition.tocsc()
 
     def vectors(self, seed_sets: list[list[int]]) -> np.ndarray:
         """One stationary distribution per seed set, as columns (a batch)."""
-        s = np.zeros((self.engine.n_nodes, len(seed_sets)))
+        s = np.zeros((self.engine.n_nodes, len(seed_sets)), dtype=DTYPE)
         for j, seeds in enumerate(seed_sets):
             s[seeds, j] = 1.0 / len(seeds)
         return self._iterate(s)
@@ -88,8 +121,8 @@ class PPR:
     def _iterate(self, s: np.ndarray) -> np.ndarray:
         p = self.params
         x = s
-        keep = 1.0 - p.restart
-        restart = p.restart * s
+        keep = DTYPE(1.0 - p.restart)
+        restart = DTYPE(p.restart) * s
         for _ in range(p.iterations):
             x = self.transition @ x
             x *= keep

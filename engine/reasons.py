@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import deque
 
+import numpy as np
+
 from graph.model import NO_PICK
 
 from .core import Engine
@@ -49,13 +51,26 @@ def _shared_tags(engine: Engine, topics: list[int], seeds: list[int]) -> list[st
     return sorted(shared, key=lambda t: (len(engine.tg.topics_tagged(t)), t))
 
 
+def _records(engine: Engine) -> np.ndarray:
+    """Per topic: (wins, decided comparisons, comparisons), computed once per engine."""
+    cached = engine.__dict__.get("_records")
+    if cached is None:
+        cached = np.zeros((engine.n_topics, 3), dtype=np.int64)
+        for c in engine.tg.comparisons.values():
+            for slug in (c.a.topic, c.b.topic):
+                row = cached[engine.topic_id[slug]]
+                row[2] += 1
+                if c.pick != NO_PICK:
+                    row[1] += 1
+                    row[0] += c.pick == slug
+        engine.__dict__["_records"] = cached
+    return cached
+
+
 def _pick_record(engine: Engine, topic: int) -> str | None:
-    slug = engine.topic_slugs[topic]
-    comps = engine.tg.comparisons_of(slug)
-    wins = sum(1 for c in comps if c.pick == slug)
-    decided = sum(1 for c in comps if c.pick != NO_PICK)
+    wins, decided, total = (int(v) for v in _records(engine)[topic])
     if wins >= 2 and wins * 2 >= decided:
-        return f"{_name(engine, topic)} is the pick in {wins} of its {len(comps)} comparisons"
+        return f"{_name(engine, topic)} is the pick in {wins} of its {total} comparisons"
     return None
 
 

@@ -34,17 +34,18 @@ FULL_SCAN_MAX = 20_000
 def adamic_adar_rows(engine: Engine, seeds: list[int], with_tags: bool = True) -> sp.csr_matrix:
     """Adamic-Adar scores of every topic against each seed (one sparse row per seed)."""
     adj = engine.node_adjacency if with_tags else engine.comparison_adjacency
-    weight = _aa_weights(engine, with_tags)
-    return (adj[seeds] @ sp.diags(weight) @ adj[:, : engine.n_topics]).tocsr()
+    return (adj[seeds] @ _aa_right(engine, with_tags)).tocsr()
 
 
-def _aa_weights(engine: Engine, with_tags: bool) -> np.ndarray:
-    key = "_aa_weights_tags" if with_tags else "_aa_weights"
+def _aa_right(engine: Engine, with_tags: bool) -> sp.csr_matrix:
+    """diag(1 / log degree) @ adjacency[:, topics], built once per engine."""
+    key = "_aa_right_tags" if with_tags else "_aa_right"
     cached = engine.__dict__.get(key)
     if cached is None:
         adj = engine.node_adjacency if with_tags else engine.comparison_adjacency
         deg = np.asarray(adj.sum(axis=1)).ravel()
-        cached = np.where(deg > 1, 1.0 / np.log(np.maximum(deg, 2)), 0.0)
+        weight = np.where(deg > 1, 1.0 / np.log(np.maximum(deg, 2)), 0.0)
+        cached = (sp.diags(weight) @ adj[:, : engine.n_topics]).tocsr()
         engine.__dict__[key] = cached
     return cached
 
@@ -59,17 +60,25 @@ def blend(ppr: np.ndarray, aa: np.ndarray, aa_weight: float = AA_WEIGHT) -> np.n
 
 
 def blended_scores(
-    engine: Engine, seeds: list[int], params: PPRParams | None = None, aa_weight: float = AA_WEIGHT
+    engine: Engine,
+    seeds: list[int],
+    params: PPRParams | None = None,
+    aa_weight: float = AA_WEIGHT,
+    per_seed: bool = True,
 ) -> np.ndarray:
     """The default method's score of every topic for a set of seed topics.
 
     PageRank restarting uniformly on a set equals the mean of the single-seed
-    PageRanks, so each seed is one column of a batch; this is also how the index
-    computes pages, so both give the same numbers.
+    PageRanks. With ``per_seed`` each seed is one column of a batch, which is how
+    the index computes pages, so both give the same numbers to the last bit;
+    without it the set is one restart vector, one column: cheaper, for ad-hoc sets.
     """
     ppr = PPR.of(engine, params)
-    vectors = ppr.vectors([[s] for s in seeds])[: engine.n_topics]
-    p = vectors.mean(axis=1) * ppr.damping
+    if per_seed:
+        vectors = ppr.vectors([[s] for s in seeds])[: engine.n_topics]
+        p = vectors.mean(axis=1) * ppr.damping
+    else:
+        p = ppr.vector(seeds)[: engine.n_topics] * ppr.damping
     aa = np.asarray(adamic_adar_rows(engine, seeds).sum(axis=0)).ravel()
     return blend(p, aa, aa_weight)
 
@@ -86,15 +95,21 @@ def _capped(scores: np.ndarray, seeds: list[int]) -> np.ndarray:
     return s
 
 
-def _top(ids: np.ndarray, values: np.ndarray, count: int) -> list[tuple[int, float]]:
-    """The ``count`` best (id, value) pairs, by value then id."""
+def _top_arrays(ids: np.ndarray, values: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``count`` best ids and values, by value then id."""
     if len(ids) > count:
         part = np.argpartition(-values, count - 1)[:count]
         kth = values[part].min()
         keep = values >= kth  # keep ties at the boundary so the id tie-break is right
         ids, values = ids[keep], values[keep]
     order = np.lexsort((ids, -values))[:count]
-    return [(int(ids[i]), float(values[i])) for i in order]
+    return ids[order], values[order]
+
+
+def _top(ids: np.ndarray, values: np.ndarray, count: int) -> list[tuple[int, float]]:
+    """The ``count`` best (id, value) pairs, by value then id."""
+    top_ids, top_values = _top_arrays(ids, values, count)
+    return list(zip(top_ids.tolist(), top_values.tolist(), strict=True))
 
 
 def rank_comparisons(
@@ -112,10 +127,10 @@ def rank_comparisons(
         return []
     want = count + len(exclude)
     if m > FULL_SCAN_MAX:
-        n = min(engine.n_topics, max(256, 4 * want))
+        n = min(engine.n_topics, max(64, 2 * want))
         top = np.argpartition(-s, n - 1)[:n]
         threshold = s[top].min()
-        cand = np.unique(engine.topic_comparisons[top].indices)
+        cand = np.unique(_rows(engine.topic_comparisons, top))
         cand_scores = np.sqrt(
             np.clip(s[ends[cand, 0]], 0, None) * np.clip(s[ends[cand, 1]], 0, None)
         )
@@ -127,6 +142,14 @@ def rank_comparisons(
     pair = np.sqrt(np.clip(s[ends[:, 0]], 0, None) * np.clip(s[ends[:, 1]], 0, None))
     ranked = _top(np.arange(m), pair, want)
     return [(c, v) for c, v in ranked if c not in exclude][:count]
+
+
+def _rows(m: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    """The column indices of several CSR rows, concatenated, without building a matrix."""
+    starts = m.indptr[rows]
+    lengths = m.indptr[rows + 1] - starts
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return m.indices[offsets + np.arange(lengths.sum())]
 
 
 def rank_topics(

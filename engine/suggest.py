@@ -16,7 +16,7 @@ from graph import TopicGraph
 from graph.errors import BadRequest, NotFound
 
 from .core import Engine
-from .methods import DEFAULT_METHOD, get_method
+from .methods import DEFAULT_METHOD, BlendedPPR, get_method
 from .reasons import comparison_reasons, topic_reasons
 from .scoring import diversify, rank_comparisons, rank_topics
 
@@ -170,11 +170,22 @@ class Recommender:
         """Suggestions for a reader's stack of 1-10 topics, computed on demand."""
         limit = check_limit(limit)
         seeds = self.engine.seed_ids(slugs)
-        scores = get_method(method).topic_scores(self.engine, seeds)
-        cand = candidates_from_scores(self.engine, scores, seeds, set(), seeds)
+        chosen = get_method(method)
+        if isinstance(chosen, BlendedPPR):
+            scores = chosen.topic_scores(self.engine, seeds, per_seed=False)
+        else:
+            scores = chosen.topic_scores(self.engine, seeds)
         topics = [self.engine.topic_slugs[s] for s in seeds]
         query = {"type": "topics", "topics": topics}
-        return self._assemble(query, method, cand, seeds, limit, diverse)
+        # Rank a few times the list length; only when diversity leaves the list short
+        # is the full candidate list needed.
+        count = min(CANDIDATES, 5 * limit)
+        cand = candidates_from_scores(self.engine, scores, seeds, set(), seeds, count, limit)
+        result = self._assemble(query, method, cand, seeds, limit, diverse)
+        if len(result.comparisons) < limit and len(cand.comparisons) == count < CANDIDATES:
+            cand = candidates_from_scores(self.engine, scores, seeds, set(), seeds)
+            result = self._assemble(query, method, cand, seeds, limit, diverse)
+        return result
 
     def _assemble(self, query, method, cand: PageCandidates, seeds, limit, diverse) -> Suggestions:
         e = self.engine
@@ -225,10 +236,16 @@ class Recommender:
 
 
 def candidates_from_scores(
-    engine: Engine, scores: np.ndarray, seeds: list[int], skip_comparisons, skip_topics
+    engine: Engine,
+    scores: np.ndarray,
+    seeds: list[int],
+    skip_comparisons,
+    skip_topics,
+    comparisons: int = CANDIDATES,
+    topics: int = MAX_LIMIT,
 ) -> PageCandidates:
-    comps = rank_comparisons(engine, scores, seeds, skip_comparisons, CANDIDATES)
-    topics = rank_topics(engine, scores, skip_topics, MAX_LIMIT)
+    comps = rank_comparisons(engine, scores, seeds, skip_comparisons, comparisons)
+    topics = rank_topics(engine, scores, skip_topics, topics)
     return PageCandidates(
         np.array([c for c, _ in comps], dtype=np.int64),
         np.array([v for _, v in comps], dtype=np.float64),

@@ -98,7 +98,9 @@ def test_batch_and_single_queries_give_identical_numbers():
     ppr = PPR.of(e)
     batch = ppr.vectors([[3], [7], [11]])
     for j, s in enumerate((3, 7, 11)):
-        assert np.array_equal(batch[:, j], ppr.vector([s]))
+        assert np.array_equal(batch[:, j], ppr.vectors([[s]])[:, 0])
+        # the ad-hoc path starts sparse: same numbers up to rounding
+        assert np.allclose(batch[:, j], ppr.vector([s]), rtol=1e-12, atol=1e-15)
 
 
 def test_every_method_shares_one_interface():
@@ -328,3 +330,25 @@ def test_gaps_exclude_existing_pairs_and_prefer_rare_shared_tags():
     assert rows[0]["reasons"][0] == "both tagged Rare and Common"
     assert not {r["slug"] for r in rows} & set(tg.comparisons)
     assert [r["slug"] for r in gaps(tg, limit=10, tag="rare")] == ["a-vs-b"]
+
+
+def test_truncated_build_agrees_with_exact_build(monkeypatch):
+    """The large-graph path, forced onto the bundle with nothing truncated away,
+    gives the same lists as the exact path."""
+    import engine.index as index_module
+
+    tg = graph.load()
+    exact = build_index(tg)
+    monkeypatch.setattr(index_module, "DENSE_MAX", 10)
+    monkeypatch.setattr(index_module, "TRUNCATE", len(tg.topics))
+    truncated = build_index(tg)
+    assert truncated.stats["exact"] is False
+    for slug in list(tg.comparisons)[:120] + list(tg.topics)[:80]:
+        kind = "comparison" if slug in tg.comparisons else "topic"
+        a, b = exact.get(kind, slug), truncated.get(kind, slug)
+        assert np.allclose(a.comparison_scores, b.comparison_scores, rtol=1e-5), slug
+        assert np.allclose(a.topic_scores, b.topic_scores, rtol=1e-5), slug
+        # ids agree wherever scores are not (numerically) tied
+        assert np.array_equal(a.topics[:10], b.topics[:10]) or np.allclose(
+            a.topic_scores[:10], b.topic_scores[:10], rtol=1e-5
+        ), slug

@@ -41,17 +41,17 @@ def main(argv: list[str] | None = None) -> int:
     except PickgraphError as exc:
         print(f"pickgraph: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader (head, less) stopped early: not an error, and nothing more to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except OSError as exc:
         print(
             f"pickgraph: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
             file=sys.stderr,
         )
         return 2
-    except BrokenPipeError:
-        # the reader (head, less) stopped early: not an error, and nothing more to say
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: say so in one line rather than a traceback

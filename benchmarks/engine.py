@@ -1,0 +1,143 @@
+"""Benchmark: suggestion queries and the precomputed index at scale.
+
+For each size, in a fresh process (so peak memory is its own), on a synthetic graph
+from ``synthetic.py``:
+
+- ad-hoc query: ``Recommender.for_topics`` for 1-3 random topics (PageRank on the
+  cached matrix, Adamic-Adar, ranking comparisons and topics, reasons), median of
+  ``--queries`` runs;
+- reference, in the same process: networkx ``pagerank(G, personalization=...)`` on
+  the same topic-and-tag graph, median of ``--reference-queries`` runs;
+- precompute: ``build_index`` over every comparison and topic page.
+
+    python benchmarks/engine.py            # 10k/100k and 100k/1M
+    python benchmarks/engine.py --quick    # 10k/100k only, under a minute
+    python benchmarks/engine.py --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+SIZES = {"small": (10_000, 100_000), "large": (100_000, 1_000_000)}
+
+_CHILD = r"""
+import json, random, resource, statistics, sys, time
+sys.path.insert(0, {here!r}); sys.path.insert(0, {root!r})
+import networkx as nx
+from synthetic import Spec, generate_graph
+from engine.suggest import Recommender
+from engine.index import build_index
+
+topics, comparisons, queries, ref_queries, do_index = {args}
+spec = Spec(topics, comparisons, max(topics // 10, 10))
+t0 = time.perf_counter()
+tg = generate_graph(spec)
+generate_s = time.perf_counter() - t0
+t0 = time.perf_counter()
+rec = Recommender(tg)
+rec.for_topics([tg_first := next(iter(tg.topics))], limit=6)  # builds the cached matrices
+setup_s = time.perf_counter() - t0
+rng = random.Random(1)
+slugs = list(tg.topics)
+times = []
+for _ in range(queries):
+    seeds = rng.sample(slugs, rng.randint(1, 3))
+    t = time.perf_counter()
+    rec.for_topics(seeds, limit=6)
+    times.append((time.perf_counter() - t) * 1000)
+g = tg.graph
+ref = []
+for _ in range(ref_queries):
+    seeds = rng.sample(slugs, rng.randint(1, 3))
+    t = time.perf_counter()
+    nx.pagerank(g, alpha=0.75, personalization={{s: 1.0 for s in seeds}}, weight="weight")
+    ref.append((time.perf_counter() - t) * 1000)
+result = {{"topics": topics, "comparisons": comparisons, "generate_s": round(generate_s, 2),
+           "setup_s": round(setup_s, 3),
+           "query_ms_median": round(statistics.median(times), 3),
+           "query_ms_p90": round(sorted(times)[int(0.9 * len(times)) - 1], 3),
+           "queries": queries,
+           "networkx_ms_median": round(statistics.median(ref), 2),
+           "reference_queries": ref_queries}}
+result["speedup"] = round(result["networkx_ms_median"] / result["query_ms_median"], 1)
+if do_index:
+    t = time.perf_counter()
+    index = build_index(rec.engine)
+    result["precompute_s"] = round(time.perf_counter() - t, 2)
+    result["pages"] = index.stats["pages"]
+    result["index_exact"] = index.stats["exact"]
+result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+print(json.dumps(result))
+"""
+
+
+def run(topics: int, comparisons: int, queries: int, ref_queries: int, index: bool) -> dict:
+    code = _CHILD.format(
+        root=str(ROOT),
+        here=str(HERE),
+        args=repr((topics, comparisons, queries, ref_queries, index)),
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="only 10k topics / 100k comparisons")
+    p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--reference-queries", type=int, default=7)
+    p.add_argument("--no-index", action="store_true", help="skip the precompute")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    sizes = ["small"] if args.quick else ["small", "large"]
+    results = []
+    for name in sizes:
+        topics, comparisons = SIZES[name]
+        ref = args.reference_queries if name == "small" else max(3, args.reference_queries // 2)
+        results.append(run(topics, comparisons, args.queries, ref, not args.no_index))
+    if len(results) == 2 and "precompute_s" in results[0]:
+        a, b = results
+        results[1]["growth_vs_small"] = {
+            "query": round(b["query_ms_median"] / a["query_ms_median"], 1),
+            "precompute": round(b["precompute_s"] / a["precompute_s"], 1),
+            "peak_rss": round(b["peak_rss_mb"] / a["peak_rss_mb"], 1),
+        }
+    if args.json:
+        print(json.dumps(results if len(results) > 1 else results[0], indent=2))
+        return 0
+    for r in results:
+        print(
+            f"{r['topics']} topics / {r['comparisons']} comparisons "
+            f"(generated in {r['generate_s']} s, matrices in {r['setup_s']} s)"
+        )
+        print(
+            f"  ad-hoc query: median {r['query_ms_median']} ms, p90 {r['query_ms_p90']} ms "
+            f"over {r['queries']} queries"
+        )
+        print(
+            f"  networkx pagerank(personalization): median {r['networkx_ms_median']} ms "
+            f"over {r['reference_queries']} queries -> speedup {r['speedup']}x"
+        )
+        if "precompute_s" in r:
+            print(
+                f"  precompute {r['pages']} pages: {r['precompute_s']} s "
+                f"(exact: {r['index_exact']})"
+            )
+        print(f"  peak RSS {r['peak_rss_mb']} MB")
+        if "growth_vs_small" in r:
+            print(f"  growth vs 10k/100k: {r['growth_vs_small']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
