@@ -1,0 +1,206 @@
+"""The reader's pages. Every page has a JSON twin at the same path plus ``.json``.
+
+One view builds one context (``context.py``) and renders it either way. Content never
+changes within a version, so rendered responses are cached per path; a new version
+comes with a new SiteState and so with an empty cache.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+
+from graph.errors import NotFound
+
+from . import context
+from .search import MAX_QUERY
+from .site import current_state, site_url
+
+bp = Blueprint("pages", __name__)
+
+__all__ = ["bp", "json_response"]
+
+
+def json_response(data, status: int = 200) -> Response:
+    body = json.dumps(data, ensure_ascii=False, indent=1)
+    return Response(body, status=status, mimetype="application/json")
+
+
+def cached(view):
+    """Serve a GET from the state's response cache; fill it on a 200."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        state = current_state()
+        key = request.full_path
+        hit = state.responses.get(key)
+        if hit is not None:
+            body, mimetype, headers = hit
+            return Response(body, 200, headers=headers, mimetype=mimetype)
+        response = view(*args, **kwargs)
+        if response.status_code == 200 and not response.is_streamed:
+            response.add_etag()
+            headers = [(k, v) for k, v in response.headers if k.lower() in ("link", "etag")]
+            state.responses.put(key, (response.get_data(), response.mimetype, headers))
+        return response
+
+    return wrapper
+
+
+def render(template: str, ctx: dict, as_json: bool, json_url: str, **extra) -> Response:
+    if as_json:
+        return json_response(ctx)
+    html = render_template(template, page=ctx, json_url=json_url, **extra)
+    response = Response(html, mimetype="text/html")
+    response.headers["Link"] = f'<{json_url}>; rel="alternate"; type="application/json"'
+    return response
+
+
+def _split_json(slug: str) -> tuple[str, bool]:
+    if slug.endswith(".json"):
+        return slug[: -len(".json")], True
+    return slug, False
+
+
+@bp.get("/")
+@bp.get("/index.json")
+@cached
+def home():
+    as_json = request.path.endswith(".json")
+    ctx = context.home_context(current_state())
+    return render("home.html", ctx, as_json, url_for("pages.home") + "index.json")
+
+
+@bp.get("/compare/<slug>")
+@cached
+def comparison(slug: str):
+    slug, as_json = _split_json(slug)
+    tg = current_state().tg
+    if slug not in tg.comparisons:
+        found = tg.find_comparison(slug)
+        if found is None:
+            raise NotFound("comparison", slug, tg.similar_comparisons(slug))
+        target = url_for("pages.comparison", slug=found.slug + (".json" if as_json else ""))
+        return redirect(target, 301)
+    ctx = context.comparison_context(current_state(), slug)
+    return render(
+        "comparison.html",
+        ctx,
+        as_json,
+        ctx["url"] + ".json",
+        json_ld=context.comparison_json_ld(ctx, site_url()),
+    )
+
+
+@bp.get("/topic/<slug>")
+@cached
+def topic(slug: str):
+    slug, as_json = _split_json(slug)
+    tg = current_state().tg
+    if slug not in tg.topics:
+        resolved = tg.resolve_topic(slug)
+        if resolved is None:
+            raise NotFound("topic", slug, tg.similar_topics(slug))
+        return redirect(url_for("pages.topic", slug=resolved + (".json" if as_json else "")), 301)
+    ctx = context.topic_context(current_state(), slug)
+    return render("topic.html", ctx, as_json, ctx["url"] + ".json")
+
+
+@bp.get("/tag/<slug>")
+@cached
+def tag(slug: str):
+    slug, as_json = _split_json(slug)
+    tg = current_state().tg
+    if slug not in tg.tags:
+        if tg.resolve_topic(slug) is not None:  # a tag that is a topic means that topic
+            target = tg.resolve_topic(slug) + (".json" if as_json else "")
+            return redirect(url_for("pages.topic", slug=target), 301)
+        tg.tag(slug)  # raises NotFound with candidates
+    ctx = context.tag_context(current_state(), slug)
+    return render("tag.html", ctx, as_json, ctx["url"] + ".json")
+
+
+@bp.get("/domain/<slug>")
+@cached
+def domain(slug: str):
+    slug, as_json = _split_json(slug)
+    tg = current_state().tg
+    if slug not in tg.domains:
+        import difflib
+
+        raise NotFound("domain", slug, difflib.get_close_matches(slug, list(tg.domains), n=3))
+    ctx = context.domain_context(current_state(), slug)
+    return render("domain.html", ctx, as_json, ctx["url"] + ".json")
+
+
+@bp.get("/search")
+@cached
+def search():
+    query = request.args.get("q", "")[:MAX_QUERY]
+    as_json = request.path.endswith(".json")
+    ctx = context.search_context(current_state(), query)
+    json_url = url_for("pages.search_json", q=query) if query else url_for("pages.search_json")
+    return render("search.html", ctx, as_json, json_url)
+
+
+bp.add_url_rule("/search.json", "search_json", search)
+
+
+@bp.get("/explore/<slug>")
+@cached
+def explore(slug: str):
+    slug, as_json = _split_json(slug)
+    tg = current_state().tg
+    if slug not in tg.topics:
+        resolved = tg.resolve_topic(slug)
+        if resolved is None:
+            raise NotFound("topic", slug, tg.similar_topics(slug))
+        return redirect(url_for("pages.explore", slug=resolved + (".json" if as_json else "")), 301)
+    from .explore import explore_context
+
+    ctx = explore_context(current_state(), slug)
+    return render("explore.html", ctx, as_json, ctx["url"] + ".json")
+
+
+@bp.get("/api")
+@cached
+def api_docs():
+    from .openapi import document
+
+    page = {
+        "type": "api",
+        "title": "API",
+        "url": url_for("pages.api_docs"),
+        "description": "The pickgraph JSON API, generated from its OpenAPI document.",
+    }
+    return Response(
+        render_template("api.html", doc=document(), page=page, json_url=url_for("api.openapi")),
+        mimetype="text/html",
+    )
+
+
+@bp.get("/sitemap.xml")
+@cached
+def sitemap():
+    tg = current_state().tg
+    root = site_url()
+    paths = [url_for("pages.home")]
+    paths += [url_for("pages.comparison", slug=s) for s in tg.comparisons]
+    paths += [url_for("pages.topic", slug=s) for s in tg.topics]
+    paths += [url_for("pages.tag", slug=s) for s in tg.tags]
+    paths += [url_for("pages.domain", slug=s) for s in tg.domains]
+    body = render_template("sitemap.xml", urls=[root + p for p in paths])
+    return Response(body, mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+def robots():
+    body = f"User-agent: *\nAllow: /\nSitemap: {site_url()}/sitemap.xml\n"
+    return Response(body, mimetype="text/plain")
+
+
+@bp.get("/healthz")
+def healthz():
+    return json_response(current_state().health())

@@ -1,0 +1,156 @@
+"""Search over topics, comparisons and tags, tolerant of typos and aliases.
+
+Every entry has a few names (display name, slug, aliases) in lower case. A query
+matches a name exactly, as a prefix, as the prefix of one of its words, inside it, or
+approximately (difflib's ratio); "a vs b" and "a b" also find the comparison of the
+two topics the words name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from graph import TopicGraph, canonical_slug
+
+__all__ = ["SearchIndex", "MAX_QUERY"]
+
+# Longer queries are cut: nothing in the index is this long.
+MAX_QUERY = 100
+# Below this similarity an approximate match is noise.
+FUZZY_CUTOFF = 0.72
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str  # topic, comparison or tag
+    slug: str
+    title: str
+    names: tuple[str, ...]
+    detail: str
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w+#.]+", " ", text.lower()).split())
+
+
+class SearchIndex:
+    """Search entries for one TopicGraph.
+
+    >>> import graph
+    >>> s = SearchIndex(graph.load())
+    >>> [r["slug"] for r in s.search("postgre")["topics"]][:1]
+    ['postgresql']
+    >>> s.search("kubernets")["topics"][0]["slug"]
+    'kubernetes'
+    """
+
+    def __init__(self, tg: TopicGraph):
+        self.tg = tg
+        self.entries: list[Entry] = []
+        for slug, t in tg.topics.items():
+            names = {
+                _norm(t.name),
+                slug,
+                slug.replace("-", " "),
+                *t.aliases,
+                *(a.replace("-", " ") for a in t.aliases),
+            }
+            self.entries.append(Entry("topic", slug, t.name, tuple(sorted(names)), t.kind))
+        for slug, c in tg.comparisons.items():
+            a, b = sorted((c.a.topic, c.b.topic))
+            title = f"{tg.topics[a].name} vs {tg.topics[b].name}"
+            names = {_norm(title), slug, slug.replace("-", " ")}
+            detail = c.bottom_line
+            self.entries.append(Entry("comparison", slug, title, tuple(sorted(names)), detail))
+        for slug, tag in tg.tags.items():
+            names = {_norm(tag.name), slug, slug.replace("-", " ")}
+            self.entries.append(
+                Entry("tag", slug, tag.name, tuple(sorted(names)), tag.description or "")
+            )
+        self._topic_names = {}
+        for e in self.entries:
+            if e.kind == "topic":
+                for n in e.names:
+                    self._topic_names.setdefault(n, e.slug)
+
+    def _score(self, q: str, entry: Entry) -> float:
+        best = 0.0
+        for name in entry.names:
+            if name == q:
+                return 100.0
+            if name.startswith(q):
+                best = max(best, 80.0 - min(len(name) - len(q), 20))
+            elif any(word.startswith(q) for word in name.split()):
+                best = max(best, 60.0)
+            elif q in name:
+                best = max(best, 50.0)
+            elif len(q) >= 3:
+                m = difflib.SequenceMatcher(None, q, name)
+                if m.real_quick_ratio() >= FUZZY_CUTOFF and m.quick_ratio() >= FUZZY_CUTOFF:
+                    r = m.ratio()
+                    if r >= FUZZY_CUTOFF:
+                        best = max(best, 40.0 * r)
+        return best
+
+    def _topic_for(self, word: str) -> str | None:
+        if word in self._topic_names:
+            return self._topic_names[word]
+        close = difflib.get_close_matches(word, list(self._topic_names), n=1, cutoff=0.75)
+        return self._topic_names[close[0]] if close else None
+
+    def _pair(self, q: str) -> str | None:
+        """The comparison named by 'a vs b' or 'a b', if both words name topics."""
+        parts = [p.strip() for p in re.split(r"\s+(?:vs\.?|versus|or)\s+|\s*,\s*", q) if p.strip()]
+        if len(parts) != 2:
+            words = q.split()
+            parts = words if len(words) == 2 else []
+        if len(parts) != 2:
+            return None
+        a, b = self._topic_for(parts[0]), self._topic_for(parts[1])
+        if a and b and a != b:
+            slug = canonical_slug(a, b)
+            if slug in self.tg.comparisons:
+                return slug
+        return None
+
+    def search(self, query: str, limit: int = 10) -> dict:
+        """Results grouped as {"query", "topics", "comparisons", "tags"}."""
+        q = _norm(query[:MAX_QUERY])
+        groups: dict[str, list] = {"topics": [], "comparisons": [], "tags": []}
+        if q in ("", "vs", "versus"):
+            return {"query": query[:MAX_QUERY], **groups}
+        scored = []
+        pair = self._pair(q)
+        # a query that names one topic (even misspelt) finds its comparisons too
+        named = self._topic_for(q) if len(q) >= 2 else None
+        for entry in self.entries:
+            score = self._score(q, entry)
+            if entry.slug == pair:
+                score = 100.0
+            elif named and entry.kind == "comparison" and named in entry.slug.split("-vs-"):
+                score = max(score, 45.0)
+            if score > 0:
+                scored.append((score, entry))
+        scored.sort(key=lambda se: (-se[0], se[1].kind, se[1].title.lower(), se[1].slug))
+        for score, e in scored:
+            group = groups[e.kind + "s"]
+            if len(group) < limit:
+                group.append(
+                    {
+                        "kind": e.kind,
+                        "slug": e.slug,
+                        "title": e.title,
+                        "detail": e.detail,
+                        "score": round(score, 2),
+                    }
+                )
+        return {"query": query[:MAX_QUERY], **groups}
+
+    def suggest(self, text: str, limit: int = 5) -> list[dict]:
+        """Best few results of any kind, for 'did you mean' and autocomplete."""
+        r = self.search(text, limit)
+        merged = r["comparisons"] + r["topics"] + r["tags"]
+        merged.sort(key=lambda x: -x["score"])
+        return merged[:limit]

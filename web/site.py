@@ -1,0 +1,190 @@
+"""The app's shared machinery: the current SiteState, response headers, errors.
+
+Errors raised anywhere (a domain NotFound, a BadRequest, an unknown route) are turned
+into a response here, once: a JSON body ``{"ok": false, "error", "status", ...}`` for
+the API and ``.json`` twins, an HTML page with "did you mean" links otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask, Response, current_app, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from graph.errors import BadRequest, NotFound
+
+__all__ = ["current_state", "error_body", "install", "site_url", "wants_json"]
+
+# Same-origin only, no inline script or style: every asset is served by the app.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+# Content changes only with a new version; a CDN may keep pages this long (seconds).
+PAGE_MAX_AGE = 300
+
+
+def current_state():
+    return current_app.extensions["pickgraph"].state
+
+
+def site_url() -> str:
+    """The public origin of the site: SITE_URL when set (a CDN), else this request's."""
+    return (current_app.config.get("SITE_URL") or request.host_url).rstrip("/")
+
+
+def wants_json() -> bool:
+    path = request.path
+    return path.startswith("/api/") or path.endswith(".json")
+
+
+def error_body(status: int, message: str, **extra) -> dict:
+    return {"ok": False, "error": message, "status": status, **extra}
+
+
+def json_error(status: int, message: str, **extra) -> Response:
+    body = json.dumps(error_body(status, message, **extra), ensure_ascii=False)
+    response = Response(body, status=status, mimetype="application/json")
+    return response
+
+
+def _candidates_for(path: str) -> list[dict]:
+    """'Did you mean' links for a path that matched nothing."""
+    from flask import url_for
+
+    state = current_state()
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    last = last.removesuffix(".json").replace("-vs-", " vs ").replace("-", " ")
+    out = []
+    for r in state.search.suggest(last, 5):
+        endpoint = {"topic": "pages.topic", "comparison": "pages.comparison", "tag": "pages.tag"}
+        out.append(
+            {
+                "title": r["title"],
+                "url": url_for(endpoint[r["kind"]], slug=r["slug"]),
+                "kind": r["kind"],
+                "slug": r["slug"],
+            }
+        )
+    return out
+
+
+def not_found(
+    message: str, candidates: list[dict], what: str | None = None, slug: str | None = None
+) -> Response:
+    if wants_json():
+        extra = {"candidates": candidates}
+        if what:
+            extra.update({"kind": what, "slug": slug})
+        return json_error(404, message, **extra)
+    html = render_template(
+        "404.html",
+        message=message,
+        candidates=candidates,
+        page={"title": "Not found", "description": message, "url": request.path},
+    )
+    return Response(html, status=404, mimetype="text/html")
+
+
+def install(app: Flask) -> None:
+    app.jinja_env.globals.update(site_url=site_url, counts=lambda: current_state().counts)
+
+    @app.errorhandler(NotFound)
+    def domain_not_found(exc: NotFound):
+        from flask import url_for
+
+        endpoint = {
+            "topic": "pages.topic",
+            "comparison": "pages.comparison",
+            "tag": "pages.tag",
+            "domain": "pages.domain",
+        }.get(exc.what, "pages.topic")
+        if exc.what == "topic or comparison":
+            endpoint = "pages.topic"
+        candidates = [
+            {"slug": c, "title": c, "url": url_for(endpoint, slug=c)} for c in exc.candidates
+        ]
+        state = current_state()
+        for c in candidates:
+            if c["slug"] in state.tg.comparisons:
+                from .context import comparison_title
+
+                c["title"] = comparison_title(state, c["slug"])
+                c["url"] = url_for("pages.comparison", slug=c["slug"])
+            elif c["slug"] in state.tg.topics:
+                c["title"] = state.tg.topics[c["slug"]].name
+            elif c["slug"] in state.tg.tags:
+                c["title"] = state.tg.tags[c["slug"]].name
+        if not candidates:
+            candidates = _candidates_for(request.path)
+        return not_found(str(exc), candidates, exc.what, exc.slug)
+
+    @app.errorhandler(BadRequest)
+    def bad_request(exc: BadRequest):
+        extra = {"parameter": exc.parameter} if exc.parameter else {}
+        if wants_json():
+            return json_error(400, str(exc), **extra)
+        html = render_template(
+            "error.html",
+            status=400,
+            message=str(exc),
+            page={"title": "Bad request", "description": str(exc), "url": request.path},
+        )
+        return Response(html, status=400, mimetype="text/html")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if exc.code == 404:
+            return not_found(f"no page at {request.path}", _candidates_for(request.path))
+        status = exc.code or 500
+        message = exc.description or exc.name
+        if wants_json():
+            response = json_error(status, message)
+        else:
+            html = render_template(
+                "error.html",
+                status=status,
+                message=exc.name,
+                page={"title": exc.name, "description": message, "url": request.path},
+            )
+            response = Response(html, status=status, mimetype="text/html")
+        if status == 405 and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):  # pragma: no cover - handled above
+            return http_error(exc)
+        current_app.logger.exception("unexpected error on %s", request.path)
+        if wants_json():
+            return json_error(500, "internal error")
+        html = render_template(
+            "error.html",
+            status=500,
+            message="Something went wrong",
+            page={"title": "Error", "description": "internal error", "url": request.path},
+        )
+        return Response(html, status=500, mimetype="text/html")
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h["X-Content-Type-Options"] = "nosniff"
+        h["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        h["X-Frame-Options"] = "DENY"
+        if request.method in ("GET", "HEAD"):
+            if response.status_code == 200 and not response.direct_passthrough:
+                if "Cache-Control" not in h:
+                    h["Cache-Control"] = f"public, max-age={PAGE_MAX_AGE}"
+                if not h.get("ETag"):
+                    response.add_etag()
+                response.make_conditional(request)
+            elif "Cache-Control" not in h:
+                h["Cache-Control"] = (
+                    "no-store" if response.status_code >= 500 else "public, max-age=60"
+                )
+        return response

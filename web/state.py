@@ -1,0 +1,99 @@
+"""Everything the site serves for one content version, built once, read-only after.
+
+A SiteState holds the topic graph, the recommender with its precomputed index, the
+search index, and caches of what pages compute from them (rankings, rendered
+responses). A content reload builds a new SiteState beside the old one and swaps the
+reference; nothing is ever mutated in place.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from functools import cached_property
+from pathlib import Path
+
+import graph
+from engine.index import build_index
+from engine.rank import rankings
+from engine.suggest import Recommender
+from graph import TopicGraph
+
+from .search import SearchIndex
+
+__all__ = ["SiteState", "ResponseCache"]
+
+
+class ResponseCache:
+    """A bounded, thread-safe LRU of rendered responses for one content version."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+class SiteState:
+    """One content version, ready to serve."""
+
+    def __init__(self, tg: TopicGraph, index=None, build_seconds: float = 0.0):
+        self.tg = tg
+        self.version = tg.version
+        self.recommender = Recommender(tg, index if index is not None else build_index(tg))
+        self.search = SearchIndex(tg)
+        self.loaded_at = time.time()
+        self.build_seconds = build_seconds
+        self.responses = ResponseCache()
+        self._rankings: dict = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_folder(cls, folder: str | Path | None = None) -> SiteState:
+        """Load, validate and index a content folder; ContentError if it is invalid."""
+        start = time.perf_counter()
+        tg = graph.load(folder)
+        index = build_index(tg)
+        return cls(tg, index, time.perf_counter() - start)
+
+    def rankings(self, tag: str | None = None) -> list[dict]:
+        """Rankings from picks for a tag (or overall), computed once."""
+        key = tag or ""
+        if key not in self._rankings:
+            rows = rankings(self.tg, tag)
+            with self._lock:
+                self._rankings[key] = rows
+        return self._rankings[key]
+
+    @cached_property
+    def counts(self) -> dict:
+        return {
+            "topics": len(self.tg.topics),
+            "comparisons": len(self.tg.comparisons),
+            "tags": len(self.tg.tags),
+            "domains": len(self.tg.domains),
+        }
+
+    def health(self) -> dict:
+        return {
+            "ok": True,
+            "version": self.version,
+            "content": str(self.tg.folder) if self.tg.folder else None,
+            "loaded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.loaded_at)),
+            "build_seconds": round(self.build_seconds, 3),
+            **self.counts,
+        }
