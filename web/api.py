@@ -7,7 +7,7 @@ bodies carry ``"ok": true``.
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, request, url_for
 
 from engine.gaps import gaps
 from engine.methods import METHODS
@@ -226,23 +226,15 @@ def search():
     return json_response({"ok": True, **result})
 
 
+@bp.get("/ping")
+def ping():
+    """The smallest JSON answer the app gives: the reference of the load benchmark."""
+    return json_response({"ok": True})
+
+
 @bp.get("/openapi.json")
 @cached
 def openapi():
     from .openapi import document
 
     return json_response(document())
-
-
-def api_page():
-    from .openapi import document
-
-    return render_template(
-        "api.html",
-        doc=document(),
-        page={
-            "title": "API",
-            "url": "/api",
-            "description": "The pickgraph JSON API, from its OpenAPI document.",
-        },
-    )

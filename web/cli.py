@@ -17,6 +17,58 @@ from graph.errors import ContentError, PickgraphError
 __all__ = ["build_parser", "main"]
 
 
+def cmd_serve(args) -> int:
+    from .serve import PickgraphServer
+
+    options = {
+        "bind": f"{args.host}:{args.port}",
+        "workers": args.workers,
+        "worker_class": "sync",
+        "timeout": 30,
+        "graceful_timeout": 10,
+        "accesslog": "-" if args.access_log else None,
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "pickgraph",
+        # one control socket per user home would collide between servers
+        "control_socket_disable": True,
+    }
+    PickgraphServer(args.content, options, watch=args.watch).run()
+    return 0
+
+
+def cmd_freeze(args) -> int:
+    from .freeze import freeze
+
+    result = freeze(args.out, args.content, args.site_url)
+    print(f"wrote {result['files']} files to {result['out']}")
+    return 0
+
+
+def _port(value: str) -> int:
+    n = int(value)
+    if not 0 < n < 65536:
+        raise argparse.ArgumentTypeError("a port is 1-65535")
+    return n
+
+
+def register(sub) -> None:
+    p = sub.add_parser("serve", help="serve the site with gunicorn (reload content on SIGHUP)")
+    graph_cli.add_content_option(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=_port, default=8000)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--watch", action="store_true", help="reload when content files change")
+    p.add_argument("--access-log", action="store_true", help="log every request to stdout")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("freeze", help="write the whole site as static files for a CDN")
+    graph_cli.add_content_option(p)
+    p.add_argument("out", help="output folder")
+    p.add_argument("--site-url", help="public origin for canonical links and the sitemap")
+    p.set_defaults(func=cmd_freeze)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pickgraph",
@@ -25,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     graph_cli.register(sub)
     engine_cli.register(sub)
+    register(sub)
     return parser
 
 

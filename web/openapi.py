@@ -368,16 +368,13 @@ def document() -> dict:
         },
     }
 
-    def op(summary, schema_name, parameters, description="", errors=("400", "404")):
+    def op(operation_id, summary, schema_name, parameters, description="", errors=("400", "404")):
         responses = {"200": _json(_ref(schema_name), summary), **_NOT_MODIFIED}
         for code in errors:
             responses[code] = _ERRORS[code]
         out = {
             "summary": summary,
-            "operationId": schema_name[0].lower()
-            + schema_name[1:]
-            + "_"
-            + summary.split()[0].lower(),
+            "operationId": operation_id,
             "parameters": parameters,
             "responses": responses,
         }
@@ -389,6 +386,7 @@ def document() -> dict:
     topic_slug = _slug("a topic slug or alias")
     paths = {
         "/api/v1/comparisons/{slug}": op(
+            "getComparison",
             "Get a comparison",
             "Comparison",
             [comparison_slug],
@@ -397,23 +395,29 @@ def document() -> dict:
             errors=("404",),
         ),
         "/api/v1/comparisons/{slug}/suggestions": op(
+            "suggestForComparison",
             "Suggest what to compare after a comparison",
             "Suggestions",
             [comparison_slug, _limit(DEFAULT_LIMIT, MAX_LIMIT), _METHOD],
         ),
-        "/api/v1/topics/{slug}": op("Get a topic", "Topic", [topic_slug], errors=("404",)),
+        "/api/v1/topics/{slug}": op(
+            "getTopic", "Get a topic", "Topic", [topic_slug], errors=("404",)
+        ),
         "/api/v1/topics/{slug}/suggestions": op(
+            "suggestForTopic",
             "Suggest comparisons and topics for a topic",
             "Suggestions",
             [topic_slug, _limit(DEFAULT_LIMIT, MAX_LIMIT), _METHOD],
         ),
         "/api/v1/topics/{slug}/neighbourhood": op(
+            "getNeighbourhood",
             "Get a topic's neighbourhood for the graph explorer",
             "Neighbourhood",
             [topic_slug],
             errors=("404",),
         ),
         "/api/v1/suggestions": op(
+            "suggestForTopics",
             "Suggest for a stack of 1-10 topics",
             "Suggestions",
             [
@@ -422,13 +426,18 @@ def document() -> dict:
                     "in": "query",
                     "required": True,
                     "description": "1 to 10 comma-separated topic slugs or aliases",
-                    "schema": {"type": "string"},
+                    "schema": {
+                        "type": "string",
+                        # at least one name, at most nine commas
+                        "allOf": [{"pattern": "[^,\\s]"}, {"pattern": "^[^,]*(,[^,]*){0,9}$"}],
+                    },
                 },
                 _limit(DEFAULT_LIMIT, MAX_LIMIT),
                 _METHOD,
             ],
         ),
         "/api/v1/gaps": op(
+            "listGaps",
             "List missing comparisons worth writing",
             "Gaps",
             [
@@ -443,6 +452,7 @@ def document() -> dict:
             ],
         ),
         "/api/v1/rankings": op(
+            "listRankings",
             "Rank topics from the picks",
             "Rankings",
             [
@@ -463,6 +473,7 @@ def document() -> dict:
             ],
         ),
         "/api/v1/search": op(
+            "search",
             "Search topics, comparisons and tags",
             "SearchResults",
             [

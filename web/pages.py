@@ -65,12 +65,14 @@ def _split_json(slug: str) -> tuple[str, bool]:
 
 
 @bp.get("/")
-@bp.get("/index.json")
 @cached
 def home():
     as_json = request.path.endswith(".json")
     ctx = context.home_context(current_state())
-    return render("home.html", ctx, as_json, url_for("pages.home") + "index.json")
+    return render("home.html", ctx, as_json, url_for("pages.home_json"))
+
+
+bp.add_url_rule("/index.json", "home_json", home)
 
 
 @bp.get("/compare/<slug>")
@@ -164,7 +166,7 @@ def explore(slug: str):
     return render("explore.html", ctx, as_json, ctx["url"] + ".json")
 
 
-@bp.get("/api")
+@bp.get("/api/")
 @cached
 def api_docs():
     from .openapi import document
@@ -199,6 +201,26 @@ def sitemap():
 def robots():
     body = f"User-agent: *\nAllow: /\nSitemap: {site_url()}/sitemap.xml\n"
     return Response(body, mimetype="text/plain")
+
+
+@bp.get("/suggestions/<slug>")
+@cached
+def suggestions(slug: str):
+    """Path-style JSON suggestions for a comparison or topic page (CDN-friendly)."""
+    slug, as_json = _split_json(slug)
+    if not as_json:
+        raise NotFound("suggestions file", slug + ".json", [])
+    rec = current_state().recommender
+    kind, canonical = rec.resolve(slug)
+    if canonical != slug:
+        return redirect(url_for("pages.suggestions", slug=canonical + ".json"), 301)
+    s = rec.for_comparison(slug) if kind == "comparison" else rec.for_topic(slug)
+    body = s.to_dict()
+    for c in body["comparisons"]:
+        c["url"] = url_for("pages.comparison", slug=c["slug"])
+    for t in body["topics"]:
+        t["url"] = url_for("pages.topic", slug=t["slug"])
+    return json_response({"ok": True, **body})
 
 
 @bp.get("/healthz")

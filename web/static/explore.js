@@ -46,6 +46,7 @@
       cy.on("tap", "node", function (evt) {
         window.location.href = evt.target.data("url");
       });
+      window.pickgraphGraph = cy;  // for people (and tests) poking at the page
       box.setAttribute("data-ready", "yes");
     });
 })();

@@ -1,0 +1,133 @@
+"""A reader in a real browser (Debian's chromium through playwright) on the site served
+by gunicorn: no failed request, no console error, screenshots kept as artifacts."""
+
+from __future__ import annotations
+
+import shutil
+from urllib.parse import urlsplit
+
+import pytest
+from live import Server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not CHROMIUM:
+        pytest.fail("Debian's chromium is not installed: run .ci/install-system-deps")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        # no background traffic: this machine's network is closed
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-default-apps"],
+    }
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    from graph import BUNDLED_CONTENT
+
+    server = Server(BUNDLED_CONTENT, tmp_path_factory.mktemp("serve") / "serve.log")
+    yield f"http://127.0.0.1:{server.port}"
+    server.stop()
+
+
+class Watch:
+    """Every failed request, error response, console error and foreign host of a page."""
+
+    def __init__(self, page, origin: str):
+        self.problems: list[str] = []
+        host = urlsplit(origin).netloc
+        page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
+        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
+        page.on("response", lambda r: r.status >= 400 and self.problems.append(
+            f"HTTP {r.status}: {r.url}"))
+        page.on("request", lambda r: urlsplit(r.url).netloc != host and self.problems.append(
+            f"other host: {r.url}"))
+
+
+def reader_journey(page, site: str, artifacts, tag: str, width: int) -> None:
+    watch = Watch(page, site)
+    # lands on a comparison page from a search engine and reads the pick
+    page.goto(f"{site}/compare/mysql-vs-postgresql")
+    winner = page.locator(".verdict-banner .winner")
+    assert winner.inner_text() == "PostgreSQL"
+    box = winner.bounding_box()
+    assert box["y"] + box["height"] < page.viewport_size["height"], "pick below the fold"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(artifacts / f"comparison-{tag}.png"))
+    page.screenshot(path=str(artifacts / f"comparison-{tag}-full.png"), full_page=True)
+
+    # follows a suggestion, with its reason on the card
+    card = page.locator(".suggestions .card").first
+    assert card.locator(".reasons li").count() >= 1
+    title = card.locator(".card-title").inner_text()
+    card.locator(".card-title").click()
+    page.wait_for_url(f"{site}/compare/**")
+    assert page.locator("h1").inner_text() == title
+
+    # goes to a topic
+    side = page.locator(".side h2 a").first
+    name = side.inner_text()
+    side.click()
+    page.wait_for_url(f"{site}/topic/**")
+    assert page.locator("h1").inner_text().startswith(name)
+    page.screenshot(path=str(artifacts / f"topic-{tag}.png"))
+
+    # uses the search box's autocomplete to reach another comparison
+    search = page.locator("header input[type=search]")
+    search.click()
+    search.press_sequentially("kubernet", delay=40)
+    option = page.locator(".autocomplete a[href^='/compare/']").first
+    option.wait_for(state="visible", timeout=10_000)
+    page.screenshot(path=str(artifacts / f"autocomplete-{tag}.png"))
+    href = option.get_attribute("href")
+    option.click()
+    page.wait_for_url(f"{site}{href}")
+    assert "Kubernetes" in page.locator("h1").inner_text()
+    assert watch.problems == []
+
+
+def test_reader_on_desktop(page, site, artifacts):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    reader_journey(page, site, artifacts, "desktop", 1280)
+
+
+def test_reader_on_a_375px_phone(page, site, artifacts):
+    page.set_viewport_size({"width": 375, "height": 812})
+    reader_journey(page, site, artifacts, "phone", 375)
+
+
+def test_graph_explorer_renders_and_navigates(page, site, artifacts):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    watch = Watch(page, site)
+    page.goto(f"{site}/topic/kubernetes")
+    page.locator("a.button", has_text="Explore").click()
+    page.wait_for_url(f"{site}/explore/kubernetes")
+    page.locator("#graph[data-ready=yes]").wait_for(timeout=15_000)
+    assert page.evaluate("window.pickgraphGraph.nodes().length") > 5
+    page.screenshot(path=str(artifacts / "explore-kubernetes.png"))
+    # click the Docker node where cytoscape drew it
+    pos = page.evaluate("window.pickgraphGraph.$id('docker').renderedPosition()")
+    box = page.locator("#graph").bounding_box()
+    page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+    page.wait_for_url(f"{site}/topic/docker")
+    assert page.locator("h1").inner_text().startswith("Docker")
+    assert watch.problems == []
+
+
+def test_explorer_without_javascript_is_a_plain_list(browser, site):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{site}/explore/kubernetes")
+    assert not page.locator("#graph").is_visible()
+    links = page.locator(".graph-list a")
+    assert links.count() > 10
+    assert page.locator(".graph-list a[href='/topic/docker']").count() == 1
+    context.close()

@@ -1,0 +1,192 @@
+"""Production serving: `pickgraph serve` under gunicorn, content reload without
+downtime, and the static export served by a plain file server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import MINI
+from htmltools import Page
+from live import Server, free_port, get, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+class Load(threading.Thread):
+    """Requests in a loop until stopped, counting every failure."""
+
+    PATHS = [
+        "/topic/redis",
+        "/compare/memcached-vs-redis",
+        "/api/v1/topics/redis/suggestions",
+        "/",
+        "/compare/mysql-vs-postgresql.json",
+    ]
+
+    def __init__(self, port: int):
+        super().__init__(daemon=True)
+        self.port = port
+        self.done = threading.Event()
+        self.ok = 0
+        self.failures: list[str] = []
+
+    def run(self) -> None:
+        i = 0
+        while not self.done.is_set():
+            path = self.PATHS[i % len(self.PATHS)]
+            i += 1
+            try:
+                status, _ = get(self.port, path)
+                if status == 200:
+                    self.ok += 1
+                else:
+                    self.failures.append(f"{path}: {status}")
+            except OSError as exc:
+                self.failures.append(f"{path}: {exc!r}")
+
+
+@pytest.fixture
+def content(tmp_path) -> Path:
+    root = tmp_path / "content"
+    shutil.copytree(MINI, root)
+    return root
+
+
+def test_sighup_reloads_valid_content_and_keeps_serving_on_invalid(content, tmp_path):
+    server = Server(content, tmp_path / "serve.log")
+    load = Load(server.port)
+    try:
+        before = server.version()
+        load.start()
+        wait_until(lambda: load.ok > 20)
+
+        # 1. a valid change is picked up
+        redis = content / "topics" / "redis.yaml"
+        redis.write_text(redis.read_text().replace("name: Redis", "name: Redis Open Source"))
+        server.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: server.version() != before)
+        after = server.version()
+        assert b"Redis Open Source" in get(server.port, "/topic/redis")[1]
+
+        # 2. an invalid change is refused, with every error logged at its location
+        pair = content / "comparisons" / "redis-vs-memcached.yaml"
+        pair.write_text(pair.read_text().replace("pick: redis", "pick: valkey"))
+        redis.write_text("slug: redis\nname: [\n")
+        server.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: "reload refused" in server.log_text())
+        log = server.log_text()
+        assert "topics/redis.yaml:3:1: error: YAML syntax error" in log
+        assert (
+            "comparisons/redis-vs-memcached.yaml:17:7: error: pick 'valkey' is neither side" in log
+        )
+        assert f"still serving content {after}" in log
+        assert server.version() == after
+        assert b"Redis Open Source" in get(server.port, "/topic/redis")[1]
+        time.sleep(1)  # keep the load running across the refused reload
+    finally:
+        load.done.set()
+        load.join(timeout=15)
+        server.stop()
+    assert load.failures == []
+    assert load.ok > 100
+
+
+def test_watch_reloads_when_a_file_changes(content, tmp_path):
+    server = Server(content, tmp_path / "serve.log", "--watch")
+    try:
+        before = server.version()
+        redis = content / "topics" / "redis.yaml"
+        redis.write_text(redis.read_text().replace("name: Redis", "name: Redis Watched"))
+        wait_until(lambda: server.version() != before, timeout=30)
+        assert b"Redis Watched" in get(server.port, "/topic/redis")[1]
+        assert "content changed, reloading" in server.log_text()
+    finally:
+        server.stop()
+
+
+def test_invalid_content_at_start_exits_2_with_locations(content):
+    (content / "topics" / "redis.yaml").write_text("slug: redis\nname: no\n")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "web.cli",
+            "serve",
+            "--content",
+            str(content),
+            "--port",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert (
+        "topics/redis.yaml:2:7: error: name: 'no' is read by YAML as the boolean false"
+        in proc.stderr
+    )
+    assert "Traceback" not in proc.stderr
+
+
+class _StaticHandler(SimpleHTTPRequestHandler):
+    """A CDN-like static server: pages have no extension and are served as HTML."""
+
+    def guess_type(self, path):
+        if not os.path.splitext(str(path))[1]:
+            return "text/html"
+        return super().guess_type(path)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_frozen_site_has_no_dead_links(tmp_path, bundled):
+    from web.freeze import freeze
+
+    out = tmp_path / "site"
+    result = freeze(out)
+    assert result["files"] > 1500
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_StaticHandler, directory=str(out)))
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        seen, queue = set(), deque(["/"])
+        while queue:
+            url = queue.popleft()
+            if url in seen:
+                continue
+            seen.add(url)
+            status, body = get(port, url)
+            assert status == 200, url
+            if url.endswith((".json", ".css", ".js", ".svg", ".xml", ".txt")):
+                continue
+            page = Page(body.decode())
+            for href in page.links + page.assets:
+                parts = urlsplit(href)
+                if parts.scheme or parts.netloc or not href.startswith("/"):
+                    continue
+                if parts.query:  # a CDN cannot answer query strings: none may be linked
+                    raise AssertionError(f"{url} links {href}")
+                queue.append(parts.path)
+        for slug in bundled.comparisons:
+            assert f"/compare/{slug}" in seen
+        # path-style JSON suggestions and explorer data are there for every page
+        status, body = get(port, "/suggestions/mysql-vs-postgresql.json")
+        assert status == 200 and b'"comparisons"' in body
+        assert get(port, "/api/v1/topics/kubernetes/neighbourhood")[0] == 200
+        assert get(port, "/sitemap.xml")[0] == 200
+    finally:
+        server.shutdown()

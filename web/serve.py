@@ -1,0 +1,123 @@
+"""Production serving with gunicorn, and content reload without downtime.
+
+The master process loads and indexes the content once, then forks the workers
+(``preload_app``), which share that read-only state. On SIGHUP (or, with --watch,
+when a content file changes) the master builds a new state off to the side while the
+old workers go on serving; if the new content is valid, new workers are forked from
+it and the old ones finish their requests and exit. If it is invalid, every problem
+is logged with its location and the last good content stays in service.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+from gunicorn.app.base import BaseApplication
+
+from graph.errors import ContentError
+from graph.loader import resolve_folder
+
+__all__ = ["PickgraphServer", "content_signature"]
+
+# How often --watch looks at the content folder, in seconds.
+WATCH_INTERVAL = 1.0
+
+
+def content_signature(folder: Path) -> tuple:
+    """Names, sizes and modification times of every file: changes when content does."""
+    out = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = os.path.join(root, name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            out.append((path, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+class PickgraphServer(BaseApplication):
+    """gunicorn running the site on one content folder."""
+
+    def __init__(self, content: str | None, options: dict, watch: bool = False):
+        from .state import SiteState
+
+        self.content = str(resolve_folder(content))
+        self.options = options
+        self.watch = watch
+        self.state = SiteState.from_folder(self.content)  # ContentError: nothing starts
+        self._watcher: threading.Thread | None = None
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+        self.cfg.set("preload_app", True)
+        self.cfg.set("on_reload", self._on_reload)
+        self.cfg.set("when_ready", self._when_ready)
+
+    def load(self):
+        from . import create_app
+
+        return create_app({"CONTENT": self.content}, state=self.state)
+
+    # ---------------------------------------------------------------- hooks
+    def _when_ready(self, arbiter) -> None:
+        arbiter.log.info(
+            "pickgraph: serving content %s (%d topics, %d comparisons)",
+            self.state.version,
+            len(self.state.tg.topics),
+            len(self.state.tg.comparisons),
+        )
+        if self.watch and self._watcher is None:
+            self._watcher = threading.Thread(
+                target=self._watch, args=(arbiter,), daemon=True, name="pickgraph-watch"
+            )
+            self._watcher.start()
+
+    def _on_reload(self, arbiter) -> None:
+        """Runs in the master on SIGHUP, before new workers are forked."""
+        from . import create_app
+        from .state import SiteState
+
+        start = time.perf_counter()
+        try:
+            state = SiteState.from_folder(self.content)
+        except ContentError as exc:
+            for problem in exc.problems:
+                arbiter.log.error("pickgraph: %s", problem)
+            arbiter.log.error(
+                "pickgraph: reload refused, %d error(s); still serving content %s",
+                len(exc.problems),
+                self.state.version,
+            )
+            return
+        except Exception as exc:  # an unreadable folder must not take the site down
+            arbiter.log.error(
+                "pickgraph: reload failed (%s); still serving content %s", exc, self.state.version
+            )
+            return
+        self.state = state
+        self.callable = create_app({"CONTENT": self.content}, state=state)
+        arbiter.log.info(
+            "pickgraph: reloaded content %s in %.2f s", state.version, time.perf_counter() - start
+        )
+
+    def _watch(self, arbiter) -> None:
+        folder = Path(self.content)
+        last = content_signature(folder)
+        while True:
+            time.sleep(WATCH_INTERVAL)
+            now = content_signature(folder)
+            if now != last:
+                last = now
+                arbiter.log.info("pickgraph: content changed, reloading")
+                os.kill(os.getpid(), signal.SIGHUP)
