@@ -86,7 +86,59 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    from .importer import import_pages
+
+    report = import_pages(args.pages, args.out, args.content)
+    if args.json:
+        print_json(report.to_dict())
+        return 0 if report.ok else 2
+    for page in report.pages:
+        for line in page.lines():
+            print(line)
+    for problem in report.lint:
+        print(problem)
+    counts = {
+        s: sum(1 for p in report.pages if p.status == s)
+        for s in ("imported", "duplicate", "conflict", "skipped")
+    }
+    errors = sum(1 for p in report.lint if p.severity == "error")
+    warnings = len(report.lint) - errors
+    print(
+        f"{counts['imported']} of {len(report.pages)} pages imported into {args.out} "
+        f"({counts['duplicate']} duplicate, {counts['conflict']} in conflict, "
+        f"{counts['skipped']} unreadable); lint: {errors} errors, {warnings} warnings",
+        file=sys.stderr,
+    )
+    return 0 if report.ok else 2
+
+
+def cmd_render(args) -> int:
+    from .textpage import render_page
+
+    sys.stdout.write(render_page(load_graph(args), args.slug))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("import", help="import published plain-text comparison pages")
+    p.add_argument("pages", nargs="+", metavar="PAGE", help="plain-text pages (.txt)")
+    p.add_argument("--out", required=True, metavar="DIR", help="content folder to write into")
+    p.add_argument(
+        "--content",
+        metavar="DIR",
+        default=None,
+        help="existing content to match topics against (not modified)",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("render", help="write a comparison in the plain-text page form")
+    add_content_option(p)
+    p.add_argument("slug", help="a comparison, a-vs-b in either order")
+    p.add_argument("--format", choices=["text"], default="text")
+    p.set_defaults(func=cmd_render)
+
     p = sub.add_parser("validate", help="check a content folder and report every problem")
     add_content_option(p)
     p.add_argument("--strict", action="store_true", help="treat lint warnings as errors")

@@ -22,9 +22,15 @@ def browser_type_launch_args(browser_type_launch_args):
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
         # no background traffic: this machine's network is closed
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-default-apps"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-default-apps",
+        ],
     }
 
 
@@ -43,13 +49,21 @@ class Watch:
     def __init__(self, page, origin: str):
         self.problems: list[str] = []
         host = urlsplit(origin).netloc
-        page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
+        page.on(
+            "console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}")
+        )
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
         page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
-        page.on("response", lambda r: r.status >= 400 and self.problems.append(
-            f"HTTP {r.status}: {r.url}"))
-        page.on("request", lambda r: urlsplit(r.url).netloc != host and self.problems.append(
-            f"other host: {r.url}"))
+        page.on(
+            "response",
+            lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"),
+        )
+        page.on(
+            "request",
+            lambda r: (
+                urlsplit(r.url).netloc != host and self.problems.append(f"other host: {r.url}")
+            ),
+        )
 
 
 def reader_journey(page, site: str, artifacts, tag: str, width: int) -> None:

@@ -1,0 +1,220 @@
+"""Benchmark: the site under load, served by `pickgraph serve` (gunicorn, 2 workers).
+
+In one run, against one server on loopback, wrk drives (for a bounded time each,
+interleaved over several rounds, medians reported):
+
+- baseline: /api/v1/ping, the smallest JSON route of the same app;
+- page: a comparison page (/compare/mysql-vs-postgresql);
+- api: the suggestions API for that comparison.
+
+It also measures start-up to the first served request, on the bundled content and
+(unless --quick) on synthetic content of 10k topics / 100k comparisons.
+
+    python benchmarks/web.py [--quick] [--duration 10] [--rounds 3] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+PATHS = {
+    "baseline": "/api/v1/ping",
+    "page": "/compare/mysql-vs-postgresql",
+    "api": "/api/v1/comparisons/mysql-vs-postgresql/suggestions",
+}
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    sudo = [] if _root() else ["sudo"]
+    subprocess.run(
+        sudo + ["apt-get", "install", "-y", "-q", "wrk"], check=True, stdout=subprocess.DEVNULL
+    )
+    return shutil.which("wrk") or "wrk"
+
+
+def _root() -> bool:
+    import os
+
+    return os.geteuid() == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(content: Path | None, workers: int = 2, timeout: float = 600):
+    """Start `pickgraph serve`; returns (process, port, seconds to the first 200)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    if content is not None:
+        cmd += ["--content", str(content)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return proc, port, time.perf_counter() - start
+        except OSError:
+            pass
+        if time.perf_counter() - start > timeout:
+            proc.kill()
+            raise SystemExit("server did not start in time")
+        time.sleep(0.02)
+
+
+def stop(proc) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def run_wrk(wrk: str, url: str, duration: int, connections: int) -> dict:
+    out = subprocess.run(
+        [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=duration + 60,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))
+    errors = 0
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    if m:
+        errors += int(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        # sync workers close every connection; wrk counts those closes as read errors
+        errors += int(m.group(1)) + int(m.group(3)) + int(m.group(4))
+    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": errors}
+
+
+def synthetic_startup(keep: Path | None) -> float:
+    from synthetic import Spec, generate_files
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = keep or Path(tmp) / "content"
+        if not (folder / ".complete").exists():
+            generate_files(Spec(10_000, 100_000, 1_000), folder)
+            (folder / ".complete").write_text("10k/100k")
+        proc, _, seconds = start_server(folder)
+        stop(proc)
+        return seconds
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--connections", type=int, default=50)
+    p.add_argument("--quick", action="store_true", help="skip the 10k/100k start-up")
+    p.add_argument(
+        "--synthetic-dir",
+        type=Path,
+        default=None,
+        help="keep and reuse the generated 10k/100k content here",
+    )
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+
+    wrk = ensure_wrk()
+    startups = []
+    for _ in range(3):
+        proc, _, seconds = start_server(None)
+        stop(proc)
+        startups.append(seconds)
+    proc, port, _ = start_server(None)
+    runs = {name: [] for name in PATHS}
+    try:
+        for path in PATHS.values():  # warm the response caches of both workers
+            run_wrk(wrk, f"http://127.0.0.1:{port}{path}", 1, 4)
+        for _ in range(args.rounds):
+            for name, path in PATHS.items():
+                runs[name].append(
+                    run_wrk(wrk, f"http://127.0.0.1:{port}{path}", args.duration, args.connections)
+                )
+    finally:
+        stop(proc)
+
+    def med(name, key):
+        return round(statistics.median(r[key] for r in runs[name]), 2)
+
+    result = {
+        "connections": args.connections,
+        "duration_s": args.duration,
+        "rounds": args.rounds,
+        "baseline_rps": med("baseline", "rps"),
+        "page_rps": med("page", "rps"),
+        "api_rps": med("api", "rps"),
+        "baseline_p99_ms": med("baseline", "p99_ms"),
+        "page_p99_ms": med("page", "p99_ms"),
+        "api_p99_ms": med("api", "p99_ms"),
+        "page_p50_ms": med("page", "p50_ms"),
+        "api_p50_ms": med("api", "p50_ms"),
+        "errors": sum(r["errors"] for rs in runs.values() for r in rs),
+        "startup_s_median": round(statistics.median(startups), 3),
+    }
+    result["page_ratio"] = round(result["page_rps"] / result["baseline_rps"], 3)
+    result["api_ratio"] = round(result["api_rps"] / result["baseline_rps"], 3)
+    if not args.quick:
+        result["startup_10k_s"] = round(synthetic_startup(args.synthetic_dir), 2)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(
+        f"wrk, {args.connections} connections, {args.duration} s x {args.rounds} rounds "
+        "(medians), gunicorn 2 workers on loopback"
+    )
+    for name in PATHS:
+        print(
+            f"  {name:<9} {PATHS[name]:<55} {result[name + '_rps']:>8.0f} req/s  "
+            f"p99 {result[name + '_p99_ms']} ms"
+        )
+    print(
+        f"  page / baseline = {result['page_ratio']}, api / baseline = {result['api_ratio']}, "
+        f"errors {result['errors']}"
+    )
+    print(f"  start-up to first request (bundled content): median {result['startup_s_median']} s")
+    if "startup_10k_s" in result:
+        print(f"  start-up with 10k topics / 100k comparisons: {result['startup_10k_s']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
