@@ -49,6 +49,20 @@ def main(argv=None) -> int:
             }
         )
     rows.sort(key=lambda r: (-r["mrr"], -r["hits@10"]))
+    # then the share of Adamic-Adar blended into the default method (PPR at defaults)
+    blend = []
+    for aa_weight in (0.0, 0.1, 0.25, 0.5, 1.0):
+        methods.METHODS["blend-tune"] = methods.BlendedPPR(aa_weight=aa_weight)
+        results = [evaluate_split(s, ["blend-tune"])["blend-tune"] for s in splits]
+        blend.append(
+            {
+                "aa_weight": aa_weight,
+                **{
+                    k: round(sum(r[k] for r in results) / len(results), 4)
+                    for k in ("hits@10", "mrr", "coverage")
+                },
+            }
+        )
     best_baseline = {}
     for name in ("adamic-adar+tags", "resource-allocation+tags", "jaccard+tags"):
         results = [evaluate_split(s, [name])[name] for s in splits]
@@ -57,7 +71,7 @@ def main(argv=None) -> int:
             for k in ("hits@10", "mrr", "coverage")
         }
     if args.json:
-        print(json.dumps({"grid": rows, "baselines": best_baseline}, indent=2))
+        print(json.dumps({"grid": rows, "blend": blend, "baselines": best_baseline}, indent=2))
     else:
         print(f"{'restart':>8} {'tag_w':>6} {'damp':>5} {'hits@10':>8} {'mrr':>7} {'cover':>6}")
         for r in rows[:15]:
@@ -65,6 +79,10 @@ def main(argv=None) -> int:
                 f"{r['restart']:>8} {r['tag_weight']:>6} {r['hub_damping']:>5} "
                 f"{r['hits@10']:>8} {r['mrr']:>7} {r['coverage']:>6}"
             )
+        print(f"\n{'aa_weight':>9} {'hits@10':>8} {'mrr':>7} {'cover':>6}   (blend at default PPR)")
+        for r in blend:
+            print(f"{r['aa_weight']:>9} {r['hits@10']:>8} {r['mrr']:>7} {r['coverage']:>6}")
+        print()
         for name, r in best_baseline.items():
             print(f"{name:>22} {r['hits@10']:>8} {r['mrr']:>7} {r['coverage']:>6}")
     return 0

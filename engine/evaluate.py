@@ -147,6 +147,13 @@ def evaluate(
 
     Returns ``{"default": NAME, "methods": {NAME: {"hits@5", "hits@10", "mrr",
     "ndcg@10", "coverage", ...}}, "by_degree": {...}, ...}``.
+
+    >>> import graph
+    >>> r = evaluate(graph.load(), ["ppr-aa", "popularity"], splits=1)
+    >>> r["methods"]["ppr-aa"]["hits@10"] > r["methods"]["popularity"]["hits@10"]
+    True
+    >>> sorted(r["by_degree"]["ppr-aa"])
+    ['0-1', '2-3', '4+']
     """
     methods = list(methods or METHODS)
     for name in methods:

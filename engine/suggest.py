@@ -167,7 +167,13 @@ class Recommender:
         method: str | None = None,
         diverse: bool = True,
     ) -> Suggestions:
-        """Suggestions for a reader's stack of 1-10 topics, computed on demand."""
+        """Suggestions for a reader's stack of 1-10 topics, computed on demand.
+
+        >>> import graph
+        >>> s = Recommender(graph.load()).for_topics(["python", "postgres"], limit=4)
+        >>> s.query["topics"], len(s.comparisons)
+        (['python', 'postgresql'], 4)
+        """
         limit = check_limit(limit)
         seeds = self.engine.seed_ids(slugs)
         chosen = get_method(method)
