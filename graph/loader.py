@@ -163,6 +163,12 @@ def _validation_problems(
                 code = "invalid-value"
                 if "slug" in str(err["ctx"]["error"]) or "'vs'" in str(err["ctx"]["error"]):
                     code = "bad-slug"
+            elif kind == "string_too_short":
+                message = f"{name}: text is empty"
+                code = "invalid-value"
+            elif kind == "string_pattern_mismatch":
+                message = f"{name}: text must be one paragraph (it contains a blank line)"
+                code = "invalid-value"
             elif kind == "too_short":
                 minimum = err.get("ctx", {}).get("min_length", 1)
                 message = f"{name}: must list at least {minimum} item{'s' if minimum > 1 else ''}"

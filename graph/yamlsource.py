@@ -61,6 +61,7 @@ class _Loader(_Base):
 # Characters the YAML spec does not allow in a stream (tab, LF and CR are allowed).
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 _LINE_BREAK = re.compile(r"(?<!\n)\n(?!\n)")
+_SPACES = re.compile(r"[ \t]{2,}|\t")
 # Report at most this many bad characters per file: past a few, the file is binary.
 _MAX_CHAR_PROBLEMS = 5
 
@@ -164,11 +165,14 @@ class _Builder:
 
     def scalar(self, node: ScalarNode) -> Any:
         if node.tag == "tag:yaml.org,2002:str":
+            value = node.value
             if node.style == "|":
                 # A literal block keeps every line break; read it like a folded one
                 # (single breaks join lines, a blank line is a paragraph break).
-                return _LINE_BREAK.sub(" ", node.value).replace("\n\n", "\n")
-            return node.value
+                value = _LINE_BREAK.sub(" ", value).replace("\n\n", "\n")
+            if "  " in value or "\t" in value:
+                value = _SPACES.sub(" ", value)
+            return value
         try:
             return self.constructor.construct_object(node, deep=True)
         except (ValueError, OverflowError):
