@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import multiprocessing as mp
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -202,19 +205,12 @@ class _TruncatedPages:
     def __init__(self, engine: Engine, progress=None):
         self.engine = engine
         n = engine.n_topics
-        ppr = PPR.of(engine)
-        self.keep_idx = np.empty((n, TRUNCATE), dtype=np.int64)
-        self.keep_val = np.empty((n, TRUNCATE), dtype=np.float32)
-        damping = ppr.damping.astype(np.float32)[:, None]
-        for lo in range(0, n, BATCH):
-            ids = list(range(lo, min(n, lo + BATCH)))
-            cols = ppr.vectors([[t] for t in ids])[:n]
-            cols *= damping
-            part = np.argpartition(-cols, TRUNCATE - 1, axis=0)[:TRUNCATE]
-            self.keep_idx[lo : lo + len(ids)] = part.T
-            self.keep_val[lo : lo + len(ids)] = np.take_along_axis(cols, part, axis=0).T
-            if progress:
-                progress("topic vectors", lo + len(ids), n)
+        _WORK["engine"] = engine
+        parts = _fan_out(_truncated_vectors, _ranges(n, BATCH * 8))
+        self.keep_idx = np.concatenate([idx for idx, _ in parts])
+        self.keep_val = np.concatenate([val for _, val in parts])
+        if progress:
+            progress("topic vectors", n, n)
         aa = adamic_adar_rows(engine, list(range(n)))
         self.aa_ptr, self.aa_idx, self.aa_val = aa.indptr, aa.indices, aa.data
         self.where = np.zeros(n, dtype=np.int64)
@@ -273,6 +269,68 @@ class _TruncatedPages:
         return cand, np.sqrt(self.full[ends[cand, 0]] * self.full[ends[cand, 1]])
 
 
+def _truncated_vectors(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Each topic's TRUNCATE best damped PageRank entries, for topics lo..hi-1."""
+    engine = _WORK["engine"]
+    n = engine.n_topics
+    ppr = PPR.of(engine)
+    damping = ppr.damping.astype(np.float32)[:, None]
+    lo, hi = bounds
+    keep = min(TRUNCATE, n)
+    keep_idx = np.empty((hi - lo, keep), dtype=np.int64)
+    keep_val = np.empty((hi - lo, keep), dtype=np.float32)
+    for start in range(lo, hi, BATCH):
+        ids = list(range(start, min(hi, start + BATCH)))
+        cols = ppr.vectors([[t] for t in ids])[:n]
+        cols *= damping
+        part = np.argpartition(-cols, keep - 1, axis=0)[:keep]
+        keep_idx[start - lo : start - lo + len(ids)] = part.T
+        keep_val[start - lo : start - lo + len(ids)] = np.take_along_axis(cols, part, axis=0).T
+    return keep_idx, keep_val
+
+
+# Objects forked workers read (set before the fork, inherited copy-on-write).
+_WORK: dict = {}
+# Below this many pages (or topics) one process is quicker than starting a pool.
+PARALLEL_MIN = 5_000
+
+
+def _ranges(total: int, size: int) -> list[tuple[int, int]]:
+    return [(lo, min(total, lo + size)) for lo in range(0, total, size)]
+
+
+def _fan_out(func, ranges: list[tuple[int, int]]) -> list:
+    """``func`` over ``ranges`` in order: this process takes a share of the ranges,
+    forked workers the rest, so every core works (and small jobs stay serial)."""
+    total = ranges[-1][1] if ranges else 0
+    cores = min(os.cpu_count() or 1, 8)
+    if total < PARALLEL_MIN or cores < 2 or "fork" not in mp.get_all_start_methods():
+        return [func(r) for r in ranges]
+    own = max(1, len(ranges) // cores)
+    with ProcessPoolExecutor(cores - 1, mp_context=mp.get_context("fork")) as pool:
+        pending = pool.map(func, ranges[own:])
+        results = [func(r) for r in ranges[:own]]
+        results.extend(pending)
+    return results
+
+
+def _page_rows(bounds: tuple[int, int]) -> tuple:
+    """Padded candidate lists for index rows lo..hi-1 (topic pages, then comparisons)."""
+    engine, page = _WORK["engine"], _WORK["page"]
+    n = engine.n_topics
+    lo, hi = bounds
+    out = _Pages(hi - lo)
+    for row in range(lo, hi):
+        if row < n:
+            lists = page([row], engine.comparisons_of(row), np.r_[row, engine.partners(row)])
+        else:
+            cid = row - n
+            a, b = (int(x) for x in engine.comparison_ends[cid])
+            lists = page([a, b], np.array([cid]), np.array([a, b]))
+        out.put(row - lo, *lists)
+    return out.c_ids, out.c_sc, out.c_len, out.t_ids, out.t_sc, out.t_len
+
+
 class _Pages:
     """Padded tables the page lists are written into, then packed."""
 
@@ -308,14 +366,18 @@ def build_index(tg_or_engine: TopicGraph | Engine, progress=None) -> SuggestionI
     exact = n <= DENSE_MAX
     page = _DensePages(engine) if exact else _TruncatedPages(engine, progress)
     t_vectors = time.perf_counter() - start
-    out = _Pages(n + m)
     # rows 0..n-1 are topic pages, n..n+m-1 comparison pages
-    for t in range(n):
-        out.put(t, *page([t], engine.comparisons_of(t), np.r_[t, engine.partners(t)]))
-    for cid, (a, b) in enumerate(engine.comparison_ends.tolist()):
-        out.put(n + cid, *page([a, b], np.array([cid]), np.array([a, b])))
-        if progress and cid % 10_000 == 0:
-            progress("comparison pages", cid, m)
+    _WORK.update(engine=engine, page=page)
+    try:
+        parts = _fan_out(_page_rows, _ranges(n + m, 5_000))
+    finally:
+        _WORK.clear()
+    out = _Pages(0)
+    out.c_ids, out.c_sc, out.c_len, out.t_ids, out.t_sc, out.t_len = (
+        np.concatenate([p[i] for p in parts]) for i in range(6)
+    )
+    if progress:
+        progress("pages", n + m, n + m)
     topic_c, topic_t = out.packed(0, n)
     comp_c, comp_t = out.packed(n, n + m)
     index = SuggestionIndex(engine, engine.tg.version, comp_c, comp_t, topic_c, topic_t)

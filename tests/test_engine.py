@@ -352,3 +352,28 @@ def test_truncated_build_agrees_with_exact_build(monkeypatch):
         assert np.array_equal(a.topics[:10], b.topics[:10]) or np.allclose(
             a.topic_scores[:10], b.topic_scores[:10], rtol=1e-5
         ), slug
+
+
+def test_parallel_build_equals_serial_build(monkeypatch):
+    """Forked workers compute the same lists as one process does."""
+    import engine.index as index_module
+
+    tg = graph.load()
+    monkeypatch.setattr(index_module, "DENSE_MAX", 10)
+    serial = build_index(tg)
+    monkeypatch.setattr(index_module, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(
+        index_module,
+        "_ranges",
+        lambda total, size: [(lo, min(total, lo + 37)) for lo in range(0, total, 37)],
+    )
+    parallel = build_index(tg)
+    for name in (
+        "comparison_comparisons",
+        "comparison_topics",
+        "topic_comparisons",
+        "topic_topics",
+    ):
+        a, b = getattr(serial, name), getattr(parallel, name)
+        assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.ids, b.ids), name
+        assert np.array_equal(a.scores, b.scores), name
