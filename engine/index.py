@@ -65,6 +65,24 @@ class _Packed:
         keep = np.arange(ids.shape[1])[None, :] < lengths[:, None]
         return cls(indptr, ids[keep].astype(np.int32), scores[keep].astype(np.float64))
 
+    @classmethod
+    def concat(cls, parts: list[_Packed]) -> _Packed:
+        """Rows of several packs, one after the other."""
+        offsets = np.cumsum([0] + [len(p.ids) for p in parts])
+        indptr = np.concatenate(
+            [[0]] + [p.indptr[1:] + off for p, off in zip(parts, offsets, strict=False)]
+        )
+        return cls(
+            indptr.astype(np.int64),
+            np.concatenate([p.ids for p in parts]),
+            np.concatenate([p.scores for p in parts]),
+        )
+
+    def rows(self, lo: int, hi: int) -> _Packed:
+        """Rows lo..hi-1 as a pack of their own."""
+        a, b = self.indptr[lo], self.indptr[hi]
+        return _Packed(self.indptr[lo : hi + 1] - a, self.ids[a:b], self.scores[a:b])
+
     def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self.indptr[i], self.indptr[i + 1]
         return self.ids[lo:hi].astype(np.int64), self.scores[lo:hi]
@@ -328,7 +346,7 @@ def _page_rows(bounds: tuple[int, int]) -> tuple:
             a, b = (int(x) for x in engine.comparison_ends[cid])
             lists = page([a, b], np.array([cid]), np.array([a, b]))
         out.put(row - lo, *lists)
-    return out.c_ids, out.c_sc, out.c_len, out.t_ids, out.t_sc, out.t_len
+    return out.packed(0, hi - lo)
 
 
 class _Pages:
@@ -369,17 +387,17 @@ def build_index(tg_or_engine: TopicGraph | Engine, progress=None) -> SuggestionI
     # rows 0..n-1 are topic pages, n..n+m-1 comparison pages
     _WORK.update(engine=engine, page=page)
     try:
+        # each worker packs its rows, so only the lists themselves travel back
         parts = _fan_out(_page_rows, _ranges(n + m, 5_000))
     finally:
         _WORK.clear()
-    out = _Pages(0)
-    out.c_ids, out.c_sc, out.c_len, out.t_ids, out.t_sc, out.t_len = (
-        np.concatenate([p[i] for p in parts]) for i in range(6)
-    )
+    comps = _Packed.concat([c for c, _ in parts])
+    topics = _Packed.concat([t for _, t in parts])
+    del parts
     if progress:
         progress("pages", n + m, n + m)
-    topic_c, topic_t = out.packed(0, n)
-    comp_c, comp_t = out.packed(n, n + m)
+    topic_c, topic_t = comps.rows(0, n), topics.rows(0, n)
+    comp_c, comp_t = comps.rows(n, n + m), topics.rows(n, n + m)
     index = SuggestionIndex(engine, engine.tg.version, comp_c, comp_t, topic_c, topic_t)
     index.stats = {
         "pages": n + m,
