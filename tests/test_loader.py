@@ -381,3 +381,17 @@ def test_quoted_iso_date_is_accepted(mini):
     mini.replace(PAIR, "reviewed: 2026-11-02", 'reviewed: "2026-11-02"')
     tg = graph.load(mini.root, strict=True)
     assert tg.comparison("redis-vs-memcached").reviewed.isoformat() == "2026-11-02"
+
+
+def test_two_files_claiming_one_slug(mini):
+    mini.write("topics/redis-server.yaml", mini.read(REDIS))
+    found = errors(mini)
+    folder = graph.check(mini.root).folder
+    assert (
+        "topics/redis-server.yaml:1:7: error: slug 'redis' does not match the file name; "
+        "name the file redis.yaml" in found
+    )
+    assert (
+        f"topics/redis.yaml:1:7: error: topic 'redis' is already defined in "
+        f"{folder}/topics/redis-server.yaml" in found
+    )

@@ -376,3 +376,13 @@ def test_conditional_get_answers_304(client):
     assert "max-age" in first.headers["Cache-Control"]
     again = client.get("/compare/mysql-vs-postgresql", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
+
+
+def test_every_setting_is_documented():
+    from pathlib import Path
+
+    import web
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text()
+    for name in web.SETTINGS:
+        assert f"`{name}`" in doc, name
