@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Every app and server the tests start (subprocesses included) caches its built
+# content here, not in the user's cache folder.
+os.environ["PICKGRAPH_CACHE"] = tempfile.mkdtemp(prefix="pickgraph-test-cache-")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = FIXTURES / "mini"

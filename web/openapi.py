@@ -361,6 +361,7 @@ def document() -> dict:
             "content": _STR_OR_NULL,
             "loaded_at": _STR,
             "build_seconds": {"type": "number"},
+            "from_cache": {"type": "boolean"},
             "topics": {"type": "integer"},
             "comparisons": {"type": "integer"},
             "tags": {"type": "integer"},

@@ -21,27 +21,12 @@ from gunicorn.app.base import BaseApplication
 from graph.errors import ContentError
 from graph.loader import resolve_folder
 
-__all__ = ["PickgraphServer", "content_signature"]
+from .state import content_signature
+
+__all__ = ["PickgraphServer"]
 
 # How often --watch looks at the content folder, in seconds.
 WATCH_INTERVAL = 1.0
-
-
-def content_signature(folder: Path) -> tuple:
-    """Names, sizes and modification times of every file: changes when content does."""
-    out = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith("."):
-                continue
-            path = os.path.join(root, name)
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            out.append((path, st.st_size, st.st_mtime_ns))
-    return tuple(out)
 
 
 class PickgraphServer(BaseApplication):
