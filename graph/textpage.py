@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-__all__ = ["ParsedPage", "ParsedSide", "parse_page", "render_page", "slugify"]
+__all__ = ["ParsedPage", "ParsedSide", "first_sentence", "parse_page", "render_page", "slugify"]
 
 _TITLE = re.compile(r"^(?P<a>.+?)\s+(?:vs\.?|versus)\s+(?P<b>.+?)$", re.I)
 _BULLET = re.compile(r"^(?:[•·*▪‣◦]|-(?=\s*[+\-−–]))?\s*(?P<sign>[+\-−–])\s*(?P<text>.*)$")
@@ -274,7 +274,12 @@ def _read_verdict(page: ParsedPage) -> None:
 # ---------------------------------------------------------------- rendering
 
 
-def _first_sentence(text: str) -> str:
+def first_sentence(text: str) -> str:
+    """The first sentence of a paragraph.
+
+    >>> first_sentence("Redis is fast. It keeps data in memory.")
+    'Redis is fast.'
+    """
     m = re.search(r"(?<=[a-z0-9)][.!?])\s+(?=[A-Z])", text)
     return text[: m.start()] if m else text
 
@@ -293,7 +298,7 @@ def render_page(tg, slug: str) -> str:
         out += [topic.name, ""]
         if c.winner == side.topic:
             out += ["Nice Pick", ""]
-        out += [side.summary or _first_sentence(topic.summary), "", "Pros", ""]
+        out += [side.summary or first_sentence(topic.summary), "", "Pros", ""]
         out += [f"  • +{p}" for p in side.pros]
         out += [f"  • +Related to: {', '.join(topic.related)}", "", "Cons", ""]
         out += [f"  • -{x}" for x in side.cons]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import url_for
 
 from engine.suggest import Suggestions
+from graph.textpage import first_sentence
 
 from .state import SiteState
 
@@ -55,14 +56,6 @@ def _suggestion_items(s: Suggestions) -> tuple[list[dict], list[dict]]:
     return comps, topics
 
 
-def _first_sentence(text: str) -> str:
-    """The first sentence of a summary: the topic page has the rest."""
-    import re
-
-    match = re.search(r"(?<=[a-z0-9)][.!?])\s+(?=[A-Z])", text)
-    return text[: match.start()] if match else text
-
-
 def comparison_context(state: SiteState, slug: str) -> dict:
     tg = state.tg
     c = tg.comparisons[slug]
@@ -94,7 +87,7 @@ def comparison_context(state: SiteState, slug: str) -> dict:
                 "name": tg.topics[s.topic].name,
                 "kind": tg.topics[s.topic].kind,
                 "url": topic_url(s.topic),
-                "summary": s.summary or _first_sentence(tg.topics[s.topic].summary),
+                "summary": s.summary or first_sentence(tg.topics[s.topic].summary),
                 "pros": list(s.pros),
                 "cons": list(s.cons),
                 "choose_if": s.choose_if,
