@@ -7,7 +7,8 @@ from ``synthetic.py``:
   cached matrix, Adamic-Adar, ranking comparisons and topics, reasons), median of
   ``--queries`` runs;
 - reference, in the same process: networkx ``pagerank(G, personalization=...)`` on
-  the same topic-and-tag graph, median of ``--reference-queries`` runs;
+  the same weighted topic-and-tag graph (the edges the engine walks, as a
+  networkx.Graph), median of ``--reference-queries`` runs;
 - precompute: ``build_index`` over every comparison and topic page.
 
     python benchmarks/engine.py            # 10k/100k and 100k/1M
@@ -69,10 +70,14 @@ if do_index:
 result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 result["worker_peak_rss_mb"] = round(
     resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
-g = tg.graph
+# the reference runs on the same weighted topic-and-tag graph the engine walks
+import scipy.sparse as sp
+from engine.ppr import PPR
+ppr = PPR.of(rec.engine)
+g = nx.from_scipy_sparse_array((ppr.transition @ sp.diags(ppr.degree)).tocsr())
 ref = []
 for _ in range(ref_queries):
-    seeds = rng.sample(slugs, rng.randint(1, 3))
+    seeds = [rec.engine.topic_id[s] for s in rng.sample(slugs, rng.randint(1, 3))]
     t = time.perf_counter()
     nx.pagerank(g, alpha=0.75, personalization={{s: 1.0 for s in seeds}}, weight="weight")
     ref.append((time.perf_counter() - t) * 1000)
