@@ -16,12 +16,42 @@ import scipy.sparse as sp
 
 from .core import Engine
 
-__all__ = ["PPR", "PPRParams"]
+__all__ = ["PPR", "PPRParams", "spread"]
 
 # Steps of an ad-hoc query done on the seeds' neighbourhood only: after two steps the
 # walk has reached most of the graph and a full product is cheaper.
 SPARSE_STEPS = 2
 DTYPE = np.float32
+
+
+def spread(
+    matrix: sp.csr_matrix | sp.csc_matrix, major: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """Sum of ``weights[k]`` times major slice ``major[k]`` (a row of a CSR matrix, a
+    column of a CSC one), as a dense float64 vector.
+
+    For a handful of slices this touches only their entries, where
+    ``matrix[:, major] @ weights`` would first copy them into a new sparse matrix.
+
+    >>> m = sp.csr_matrix(np.array([[1.0, 0, 2], [0, 3, 0], [4, 0, 0]]))
+    >>> spread(m, np.array([0, 2]), np.array([1.0, 0.5])).tolist()
+    [3.0, 0.0, 2.0]
+    """
+    indptr = matrix.indptr
+    starts = indptr[major]
+    lengths = indptr[major + 1] - starts
+    # positions of every entry of the chosen slices, slice after slice
+    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    where = shift + np.arange(int(lengths.sum()))
+    values = matrix.data[where] * np.repeat(weights, lengths)
+    return np.bincount(
+        matrix.indices[where], weights=values, minlength=matrix.shape[1 - _axis(matrix)]
+    )
+
+
+def _axis(matrix) -> int:
+    """0 when slices are rows (CSR), 1 when they are columns (CSC)."""
+    return 0 if matrix.format == "csr" else 1
 
 
 @dataclass(frozen=True)
@@ -95,7 +125,7 @@ class PPR:
         steps = 0
         while steps < min(SPARSE_STEPS, p.iterations):
             support = np.flatnonzero(x)
-            x = self.columns[:, support] @ x[support]
+            x = spread(self.columns, support, x[support]).astype(DTYPE)
             x *= keep
             x[seeds] += DTYPE(p.restart / len(seeds))
             steps += 1

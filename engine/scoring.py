@@ -11,11 +11,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from .core import Engine
-from .ppr import PPR, PPRParams
+from .ppr import PPR, PPRParams, spread
 
 __all__ = [
     "AA_WEIGHT",
     "adamic_adar_rows",
+    "adamic_adar_sum",
     "blend",
     "blended_scores",
     "diversify",
@@ -35,6 +36,20 @@ def adamic_adar_rows(engine: Engine, seeds: list[int], with_tags: bool = True) -
     """Adamic-Adar scores of every topic against each seed (one sparse row per seed)."""
     adj = engine.node_adjacency if with_tags else engine.comparison_adjacency
     return (adj[seeds] @ _aa_right(engine, with_tags)).tocsr()
+
+
+def adamic_adar_sum(engine: Engine, seeds: list[int]) -> np.ndarray:
+    """The sum over ``seeds`` of their Adamic-Adar rows (with tags), as a dense vector.
+
+    Equal to ``adamic_adar_rows(engine, seeds).sum(axis=0)`` up to rounding, without
+    building the rows: the seeds' neighbours, counted once per seed, then their
+    weighted rows.
+    """
+    adj = engine.node_adjacency
+    ids = np.asarray(seeds, dtype=np.int64)
+    middle = spread(adj, ids, np.ones(len(ids)))
+    support = np.flatnonzero(middle)
+    return spread(_aa_right(engine, True), support, middle[support])
 
 
 def _aa_right(engine: Engine, with_tags: bool) -> sp.csr_matrix:
@@ -79,6 +94,7 @@ def blended_scores(
         p = vectors.mean(axis=1) * ppr.damping
     else:
         p = ppr.vector(seeds)[: engine.n_topics] * ppr.damping
+        return blend(p, adamic_adar_sum(engine, seeds), aa_weight)
     aa = np.asarray(adamic_adar_rows(engine, seeds).sum(axis=0)).ravel()
     return blend(p, aa, aa_weight)
 
