@@ -172,9 +172,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--method",
         nargs="+",
+        action="extend",
         choices=list(METHODS),
         default=None,
-        help="methods to evaluate (default: all)",
+        help="methods to evaluate, repeatable (default: all)",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)

@@ -95,3 +95,59 @@ def test_console_script_is_installed(mini):
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_suggest_answers_a_comparison_in_either_order_and_a_stack(capsys):
+    code, out, _ = run(capsys, "suggest", "postgres-vs-mysql", "--limit", "4", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["query"]["slug"] == "mysql-vs-postgresql"
+    slugs = [c["slug"] for c in data["comparisons"]]
+    assert len(slugs) == 4 and "mysql-vs-postgresql" not in slugs
+    assert all(c["reasons"] for c in data["comparisons"])
+    code, again, _ = run(capsys, "suggest", "mysql-vs-postgresql", "--limit", "4", "--json")
+    assert json.loads(again)["comparisons"] == data["comparisons"]
+    code, out, _ = run(capsys, "suggest", "--topics", "python,postgres", "--limit", "3")
+    assert code == 0
+    assert out.startswith("You might also compare (topics python, postgresql, method ppr-aa):")
+    assert out.count("  score ") == 6  # three comparisons, three related topics
+
+
+def test_suggest_bad_input_exits_2_naming_it(capsys):
+    code, out, err = run(capsys, "suggest", "postgresq")
+    assert code == 2 and out == ""
+    assert "unknown topic or comparison 'postgresq'; did you mean postgresql?" in err
+    code, _, err = run(capsys, "suggest", "--topics", "kafka,nope")
+    assert code == 2 and "unknown topic 'nope'" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["suggest", "kafka", "--limit", "51"])
+    assert exc.value.code == 2
+    assert "--limit: must be from 1 to 50" in capsys.readouterr().err
+
+
+def test_gaps_and_rank_by_tag(capsys):
+    code, out, _ = run(capsys, "gaps", "--tag", "sql", "--limit", "3", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["tag"] == "sql" and len(data["gaps"]) == 3
+    for gap in data["gaps"]:
+        assert gap["reasons"] and gap["slug"] == "-vs-".join(gap["topics"])
+    code, out, _ = run(capsys, "rank", "--tag", "sql", "--json")
+    rows = json.loads(out)["rankings"]
+    assert code == 0 and rows[0]["topic"] == "postgresql"
+    for name in ("gaps", "rank"):
+        code, _, err = run(capsys, name, "--tag", "no-such-tag")
+        assert code == 2 and "unknown tag 'no-such-tag'" in err
+
+
+def test_evaluate_json_shape_and_repeated_method(capsys):
+    code, out, _ = run(
+        capsys, "evaluate", "--splits", "2", "--method", "ppr-aa", "--method", "random", "--json"
+    )
+    data = json.loads(out)
+    assert code == 0 and data["default"] == "ppr-aa"
+    assert set(data["methods"]) == {"ppr-aa", "random"}
+    for metrics in data["methods"].values():
+        assert set(metrics) >= {"hits@5", "hits@10", "mrr", "ndcg@10", "coverage"}
+    assert data["methods"]["ppr-aa"]["hits@10"] > 5 * data["methods"]["random"]["hits@10"]
+    for bad in (["--splits", "0"], ["--holdout", "1.5"]):
+        code, _, err = run(capsys, "evaluate", *bad)
+        assert code == 2 and "pickgraph: error:" in err
