@@ -101,10 +101,20 @@ class TopicGraph:
 
     # ------------------------------------------------------------ lookups
     def resolve_topic(self, slug: str) -> str | None:
-        """The topic slug for a slug or alias, or None."""
+        """The topic slug for a slug or alias in any letter case, or None.
+
+        >>> import graph
+        >>> tg = graph.load()
+        >>> tg.resolve_topic("postgresql"), tg.resolve_topic("K8s"), tg.resolve_topic("nope")
+        ('postgresql', 'kubernetes', None)
+        """
         if slug in self.topics:
             return slug
-        return self.aliases.get(slug)
+        found = self.aliases.get(slug)
+        if found is None and not slug.islower():
+            lowered = slug.lower()
+            found = lowered if lowered in self.topics else self.aliases.get(lowered)
+        return found
 
     def topic(self, slug: str) -> Topic:
         """The topic with this slug or alias; NotFound with close matches otherwise."""
@@ -125,6 +135,8 @@ class TopicGraph:
     def split_pair(self, slug: str) -> tuple[str, str] | None:
         """Split ``a-vs-b`` into two topic slugs (aliases resolved), or None."""
         parts = slug.split("-vs-")
+        if len(parts) != 2 and not slug.islower():
+            parts = slug.lower().split("-vs-")
         if len(parts) != 2:
             return None
         a, b = (self.resolve_topic(p) for p in parts)

@@ -158,6 +158,12 @@ def test_comparison_page_shows_everything(client, bundled):
         ("/topic/postgres.json", "/topic/postgresql.json"),
         ("/tag/kubernetes", "/topic/kubernetes"),
         ("/explore/k8s", "/explore/kubernetes"),
+        # letter case: a typed or pasted URL in capitals reaches the canonical page
+        ("/topic/PostgreSQL", "/topic/postgresql"),
+        ("/compare/MySQL-vs-Postgres", "/compare/mysql-vs-postgresql"),
+        ("/compare/Postgres-VS-MySQL.json", "/compare/mysql-vs-postgresql.json"),
+        ("/tag/SQL", "/tag/sql"),
+        ("/explore/K8s", "/explore/kubernetes"),
     ],
 )
 def test_reversed_and_alias_urls_redirect_permanently(client, path, target):

@@ -116,6 +116,9 @@ def tag(slug: str):
     slug, as_json = _split_json(slug)
     tg = current_state().tg
     if slug not in tg.tags:
+        if slug.lower() in tg.tags:
+            target = slug.lower() + (".json" if as_json else "")
+            return redirect(url_for("pages.tag", slug=target), 301)
         if tg.resolve_topic(slug) is not None:  # a tag that is a topic means that topic
             target = tg.resolve_topic(slug) + (".json" if as_json else "")
             return redirect(url_for("pages.topic", slug=target), 301)
