@@ -369,6 +369,28 @@ def test_search_page_groups_results_and_tolerates_typos(client):
     assert '<a href="/topic/kubernetes">Kubernetes</a>' in html
 
 
+@pytest.mark.parametrize(
+    "query, topics, comparison",
+    [
+        ("react vue", ["react", "vue"], "react-vs-vue"),
+        ("postgres vs mysql", ["mysql", "postgresql"], "mysql-vs-postgresql"),
+        ("kubernets, docker", ["docker", "kubernetes"], "docker-vs-kubernetes"),
+        ("go or rust", ["go", "rust"], "go-vs-rust"),
+    ],
+)
+def test_search_for_several_topics_lists_each_of_them(client, query, topics, comparison):
+    data = client.get("/search.json", query_string={"q": query}).get_json()
+    assert sorted(t["slug"] for t in data["topics"][:2]) == topics
+    assert data["comparisons"][0]["slug"] == comparison
+
+
+def test_short_query_parts_are_not_guessed(client):
+    # "cd" is one letter off "cdk" (AWS CDK): a short part must be a name, not a guess
+    data = client.get("/search.json?q=ci cd").get_json()
+    assert "aws-cdk" not in [t["slug"] for t in data["topics"]]
+    assert data["tags"][0]["slug"] == "ci-cd"
+
+
 def test_content_folder_from_config_and_environment(mini, monkeypatch):
     app = create_app({"TESTING": True, "CONTENT": str(mini.root)})
     assert app.test_client().get("/healthz").get_json()["topics"] == 6

@@ -44,6 +44,8 @@ class SearchIndex:
     ['postgresql']
     >>> s.search("kubernets")["topics"][0]["slug"]
     'kubernetes'
+    >>> [r["slug"] for r in s.search("react or vue")["topics"]][:2]
+    ['react', 'vue']
     """
 
     def __init__(self, tg: TopicGraph):
@@ -100,17 +102,25 @@ class SearchIndex:
         close = difflib.get_close_matches(word, list(self._topic_names), n=1, cutoff=0.75)
         return self._topic_names[close[0]] if close else None
 
-    def _pair(self, q: str) -> str | None:
-        """The comparison named by 'a vs b' or 'a b', if both words name topics."""
+    def _parts(self, q: str) -> list[str]:
+        """The topics named by the parts of 'a vs b', 'a or b', 'a, b' or 'a b' (each
+        part may be misspelt); empty for a one-part query."""
         parts = [p.strip() for p in re.split(r"\s+(?:vs\.?|versus|or)\s+|\s*,\s*", q) if p.strip()]
-        if len(parts) != 2:
-            words = q.split()
-            parts = words if len(words) == 2 else []
-        if len(parts) != 2:
-            return None
-        a, b = self._topic_for(parts[0]), self._topic_for(parts[1])
-        if a and b and a != b:
-            slug = canonical_slug(a, b)
+        if len(parts) < 2:
+            parts = q.split()
+        if len(parts) < 2:
+            return []
+        # a short part only counts when it is a name ("go", "k8s"): spelled a letter
+        # off, it would name something else ("cd" is one letter from "cdk")
+        named = [
+            self._topic_for(p) if len(p) >= 4 else self._topic_names.get(p) for p in parts[:10]
+        ]
+        return list(dict.fromkeys(t for t in named if t))
+
+    def _pair(self, named: list[str]) -> str | None:
+        """The comparison of the two topics a query names, if there is one."""
+        if len(named) == 2:
+            slug = canonical_slug(*named)
             if slug in self.tg.comparisons:
                 return slug
         return None
@@ -122,13 +132,16 @@ class SearchIndex:
         if q in ("", "vs", "versus"):
             return {"query": query[:MAX_QUERY], **groups}
         scored = []
-        pair = self._pair(q)
+        parts = self._parts(q)
+        pair = self._pair(parts)
         # a query that names one topic (even misspelt) finds its comparisons too
         named = self._topic_for(q) if len(q) >= 2 else None
         for entry in self.entries:
             score = self._score(q, entry)
             if entry.slug == pair:
                 score = 100.0
+            elif entry.kind == "topic" and entry.slug in parts:
+                score = max(score, 90.0)  # each topic a several-part query names
             elif named and entry.kind == "comparison" and named in entry.slug.split("-vs-"):
                 score = max(score, 45.0)
             if score > 0:
