@@ -16,12 +16,22 @@ import scipy.sparse as sp
 
 from .core import Engine
 
-__all__ = ["PPR", "PPRParams", "spread"]
+__all__ = ["PPR", "PPRParams", "slice_positions", "spread"]
 
 # Steps of an ad-hoc query done on the seeds' neighbourhood only: after two steps the
 # walk has reached most of the graph and a full product is cheaper.
 SPARSE_STEPS = 2
 DTYPE = np.float32
+
+
+def slice_positions(matrix: sp.csr_matrix | sp.csc_matrix, major: np.ndarray):
+    """Where the entries of major slices ``major`` (rows of a CSR matrix, columns of a
+    CSC one) sit in its ``indices`` and ``data``, slice after slice, and each slice's
+    length. Reads a few slices without building a new matrix from them."""
+    starts = matrix.indptr[major]
+    lengths = matrix.indptr[major + 1] - starts
+    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return shift + np.arange(int(lengths.sum())), lengths
 
 
 def spread(
@@ -37,21 +47,10 @@ def spread(
     >>> spread(m, np.array([0, 2]), np.array([1.0, 0.5])).tolist()
     [3.0, 0.0, 2.0]
     """
-    indptr = matrix.indptr
-    starts = indptr[major]
-    lengths = indptr[major + 1] - starts
-    # positions of every entry of the chosen slices, slice after slice
-    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    where = shift + np.arange(int(lengths.sum()))
+    where, lengths = slice_positions(matrix, major)
     values = matrix.data[where] * np.repeat(weights, lengths)
-    return np.bincount(
-        matrix.indices[where], weights=values, minlength=matrix.shape[1 - _axis(matrix)]
-    )
-
-
-def _axis(matrix) -> int:
-    """0 when slices are rows (CSR), 1 when they are columns (CSC)."""
-    return 0 if matrix.format == "csr" else 1
+    minor = matrix.shape[0] if matrix.format == "csc" else matrix.shape[1]
+    return np.bincount(matrix.indices[where], weights=values, minlength=minor)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .core import Engine
-from .ppr import PPR, PPRParams, spread
+from .ppr import PPR, PPRParams, slice_positions, spread
 
 __all__ = [
     "AA_WEIGHT",
@@ -162,10 +162,7 @@ def rank_comparisons(
 
 def _rows(m: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
     """The column indices of several CSR rows, concatenated, without building a matrix."""
-    starts = m.indptr[rows]
-    lengths = m.indptr[rows + 1] - starts
-    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-    return m.indices[offsets + np.arange(lengths.sum())]
+    return m.indices[slice_positions(m, rows)[0]]
 
 
 def rank_topics(
