@@ -178,6 +178,18 @@ class TopicGraph:
             found = difflib.get_close_matches(slug, list(self.comparisons), n=n, cutoff=0.5)
         return found[:n]
 
+    def resolve_tag(self, slug: str) -> str | None:
+        """The tag slug for a slug in any letter case, or None.
+
+        >>> import graph
+        >>> graph.load().resolve_tag("SQL")
+        'sql'
+        """
+        if slug in self.tags:
+            return slug
+        lowered = slug.lower()
+        return lowered if lowered in self.tags else None
+
     def tag(self, slug: str) -> Tag:
         if slug in self.tags:
             return self.tags[slug]

@@ -41,6 +41,12 @@ def wait_until(check, timeout: float = 30, interval: float = 0.1):
     raise AssertionError("condition not met in time")
 
 
+def serve_command(content: Path, port: int, *extra: str) -> list[str]:
+    """`pickgraph serve` on ``port`` for ``content``, as this interpreter runs it."""
+    cmd = [sys.executable, "-m", "web.cli", "serve", "--content", str(content)]
+    return [*cmd, "--port", str(port), *extra]
+
+
 class Server:
     """`pickgraph serve` in a child process, its log captured to a file."""
 
@@ -49,19 +55,7 @@ class Server:
         self.log = log
         self._log = open(log, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "web.cli",
-                "serve",
-                "--content",
-                str(content),
-                "--port",
-                str(self.port),
-                "--workers",
-                "2",
-                *extra,
-            ],
+            serve_command(content, self.port, "--workers", "2", *extra),
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )

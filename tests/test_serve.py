@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import deque
@@ -19,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import MINI
 from htmltools import Page
-from live import Server, free_port, get, wait_until
+from live import Server, free_port, get, serve_command, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -119,16 +118,7 @@ def test_watch_reloads_when_a_file_changes(content, tmp_path):
 def test_invalid_content_at_start_exits_2_with_locations(content):
     (content / "topics" / "redis.yaml").write_text("slug: redis\nname: no\n")
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "web.cli",
-            "serve",
-            "--content",
-            str(content),
-            "--port",
-            str(free_port()),
-        ],
+        serve_command(content, free_port()),
         capture_output=True,
         text=True,
         timeout=60,

@@ -148,11 +148,31 @@ def topic_context(state: SiteState, slug: str) -> dict:
     }
 
 
+def _comparisons_touching(state: SiteState, topics, both: bool) -> list:
+    """Comparisons with both ends (or at least one) among ``topics``, by slug."""
+    tg = state.tg
+    members = set(topics)
+    found = {c.slug: c for t in members for c in tg.comparisons_of(t)}
+    return [
+        found[s]
+        for s in sorted(found)
+        if not both or (found[s].a.topic in members and found[s].b.topic in members)
+    ]
+
+
+def _comparison_item(state: SiteState, c) -> dict:
+    return {
+        "slug": c.slug,
+        "url": comparison_url(c.slug),
+        "title": comparison_title(state, c.slug),
+        "pick_name": state.tg.topics[c.winner].name if c.winner else None,
+    }
+
+
 def tag_context(state: SiteState, slug: str) -> dict:
     tg = state.tg
     tag = tg.tags[slug]
-    members = set(tag.topics)
-    comps = [c for c in tg.comparisons.values() if c.a.topic in members and c.b.topic in members]
+    comps = _comparisons_touching(state, tag.topics, both=True)
     return {
         "type": "tag",
         "slug": slug,
@@ -171,14 +191,7 @@ def tag_context(state: SiteState, slug: str) -> dict:
             for t in tag.topics
         ],
         "comparisons": [
-            {
-                "slug": c.slug,
-                "url": comparison_url(c.slug),
-                "title": comparison_title(state, c.slug),
-                "pick_name": tg.topics[c.winner].name if c.winner else None,
-                "bottom_line": c.bottom_line,
-            }
-            for c in comps
+            {**_comparison_item(state, c), "bottom_line": c.bottom_line} for c in comps
         ],
         "ranking": [{**row, "url": topic_url(row["topic"])} for row in state.rankings(slug)],
     }
@@ -188,8 +201,7 @@ def domain_context(state: SiteState, slug: str) -> dict:
     tg = state.tg
     d = tg.domains[slug]
     topics = [s for s, t in tg.topics.items() if t.domain == slug]
-    members = set(topics)
-    comps = [c for c in tg.comparisons.values() if c.a.topic in members or c.b.topic in members]
+    comps = _comparisons_touching(state, topics, both=False)
     return {
         "type": "domain",
         "slug": slug,
@@ -207,15 +219,7 @@ def domain_context(state: SiteState, slug: str) -> dict:
             }
             for t in topics
         ],
-        "comparisons": [
-            {
-                "slug": c.slug,
-                "url": comparison_url(c.slug),
-                "title": comparison_title(state, c.slug),
-                "pick_name": tg.topics[c.winner].name if c.winner else None,
-            }
-            for c in comps
-        ],
+        "comparisons": [_comparison_item(state, c) for c in comps],
     }
 
 
@@ -238,13 +242,7 @@ def home_context(state: SiteState) -> dict:
 
     def item(slug: str) -> dict:
         c = tg.comparisons[slug]
-        return {
-            "slug": slug,
-            "url": comparison_url(slug),
-            "title": comparison_title(state, slug),
-            "pick_name": tg.topics[c.winner].name if c.winner else None,
-            "bottom_line": c.bottom_line,
-        }
+        return {**_comparison_item(state, c), "bottom_line": c.bottom_line}
 
     domains = []
     for dslug, d in tg.domains.items():

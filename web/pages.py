@@ -64,6 +64,23 @@ def _split_json(slug: str) -> tuple[str, bool]:
     return slug, False
 
 
+def _moved(endpoint: str, slug: str, as_json: bool) -> Response:
+    """301 to the canonical page (or its JSON twin) for ``slug``."""
+    return redirect(url_for(endpoint, slug=slug + (".json" if as_json else "")), 301)
+
+
+def _canonical_topic(endpoint: str, slug: str, as_json: bool) -> Response | None:
+    """None when ``slug`` is a topic's own slug, a 301 for an alias or other letter
+    case, NotFound with candidates otherwise."""
+    tg = current_state().tg
+    if slug in tg.topics:
+        return None
+    resolved = tg.resolve_topic(slug)
+    if resolved is None:
+        raise NotFound("topic", slug, tg.similar_topics(slug))
+    return _moved(endpoint, resolved, as_json)
+
+
 @bp.get("/")
 @cached
 def home():
@@ -84,8 +101,7 @@ def comparison(slug: str):
         found = tg.find_comparison(slug)
         if found is None:
             raise NotFound("comparison", slug, tg.similar_comparisons(slug))
-        target = url_for("pages.comparison", slug=found.slug + (".json" if as_json else ""))
-        return redirect(target, 301)
+        return _moved("pages.comparison", found.slug, as_json)
     ctx = context.comparison_context(current_state(), slug)
     return render(
         "comparison.html",
@@ -100,12 +116,9 @@ def comparison(slug: str):
 @cached
 def topic(slug: str):
     slug, as_json = _split_json(slug)
-    tg = current_state().tg
-    if slug not in tg.topics:
-        resolved = tg.resolve_topic(slug)
-        if resolved is None:
-            raise NotFound("topic", slug, tg.similar_topics(slug))
-        return redirect(url_for("pages.topic", slug=resolved + (".json" if as_json else "")), 301)
+    moved = _canonical_topic("pages.topic", slug, as_json)
+    if moved is not None:
+        return moved
     ctx = context.topic_context(current_state(), slug)
     return render("topic.html", ctx, as_json, ctx["url"] + ".json")
 
@@ -116,12 +129,10 @@ def tag(slug: str):
     slug, as_json = _split_json(slug)
     tg = current_state().tg
     if slug not in tg.tags:
-        if slug.lower() in tg.tags:
-            target = slug.lower() + (".json" if as_json else "")
-            return redirect(url_for("pages.tag", slug=target), 301)
+        if tg.resolve_tag(slug) is not None:
+            return _moved("pages.tag", tg.resolve_tag(slug), as_json)
         if tg.resolve_topic(slug) is not None:  # a tag that is a topic means that topic
-            target = tg.resolve_topic(slug) + (".json" if as_json else "")
-            return redirect(url_for("pages.topic", slug=target), 301)
+            return _moved("pages.topic", tg.resolve_topic(slug), as_json)
         tg.tag(slug)  # raises NotFound with candidates
     ctx = context.tag_context(current_state(), slug)
     return render("tag.html", ctx, as_json, ctx["url"] + ".json")
@@ -157,12 +168,9 @@ bp.add_url_rule("/search.json", "search_json", search)
 @cached
 def explore(slug: str):
     slug, as_json = _split_json(slug)
-    tg = current_state().tg
-    if slug not in tg.topics:
-        resolved = tg.resolve_topic(slug)
-        if resolved is None:
-            raise NotFound("topic", slug, tg.similar_topics(slug))
-        return redirect(url_for("pages.explore", slug=resolved + (".json" if as_json else "")), 301)
+    moved = _canonical_topic("pages.explore", slug, as_json)
+    if moved is not None:
+        return moved
     from .explore import explore_context
 
     ctx = explore_context(current_state(), slug)
@@ -216,7 +224,7 @@ def suggestions(slug: str):
     rec = current_state().recommender
     kind, canonical = rec.resolve(slug)
     if canonical != slug:
-        return redirect(url_for("pages.suggestions", slug=canonical + ".json"), 301)
+        return _moved("pages.suggestions", canonical, True)
     s = rec.for_comparison(slug) if kind == "comparison" else rec.for_topic(slug)
     body = s.to_dict()
     for c in body["comparisons"]:
