@@ -12,6 +12,7 @@ import gc
 import hashlib
 import multiprocessing as mp
 import os
+import typing
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -207,11 +208,19 @@ def _unpack_model(cls, packed):
         return None
     values = {}
     for (name, info), value in zip(cls.model_fields.items(), packed, strict=True):
-        ann = info.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            value = _unpack_model(ann, value)
+        nested = _nested_model(info.annotation)
+        if nested is not None and isinstance(value, tuple):
+            value = _unpack_model(nested, value)
         values[name] = value
     return cls.model_construct(**values)
+
+
+def _nested_model(annotation) -> type[BaseModel] | None:
+    """The model class of a field typed as a model or an optional model."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 def _read_packed(args: tuple[str, list[str]]) -> list[tuple]:

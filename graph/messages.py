@@ -8,6 +8,7 @@ text, got the number 42", "'no' is read by YAML as the boolean false".
 from __future__ import annotations
 
 import difflib
+import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -64,9 +65,19 @@ def _model_for(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
         info = current.model_fields.get(step)
         if info is None:
             return None
-        ann = info.annotation
-        current = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+        current = _inner_model(info.annotation)
     return current
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    """The model inside a field's type: ``Facts``, ``Facts | None``, ``list[Source]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def validation_problems(
@@ -130,8 +141,13 @@ def validation_problems(
                 minimum = err.get("ctx", {}).get("min_length", 1)
                 message = f"{name}: must list at least {minimum} item{'s' if minimum > 1 else ''}"
                 code = "empty-list"
-            elif kind in ("greater_than", "less_than_equal"):
+            elif kind in ("greater_than", "less_than_equal") and full[-1] == "weight":
                 message = f"{name}: must be greater than 0 and at most 1, got {value}"
+                code = "out-of-range"
+            elif kind in ("greater_than_equal", "less_than_equal"):
+                ctx = err.get("ctx", {})
+                bound = f"at least {ctx['ge']}" if "ge" in ctx else f"at most {ctx['le']}"
+                message = f"{name}: must be {bound}, got {value}"
                 code = "out-of-range"
             else:
                 message = f"{name}: {err['msg']}"

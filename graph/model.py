@@ -24,7 +24,10 @@ __all__ = [
     "NO_PICK",
     "Comparison",
     "DomainInfo",
+    "Facts",
+    "HOSTING",
     "Side",
+    "Source",
     "TagInfo",
     "Topic",
     "canonical_slug",
@@ -55,6 +58,11 @@ NO_PICK = "none"
 SLUG_MAX = 60
 _SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _URL_RE = re.compile(r"https?://[^\s/?#]+\.[^\s]*")
+_HTTPS_RE = re.compile(r"https://[^\s/?#]+\.[^\s]*")
+# Where a topic runs: installed by its users, run for them by a vendor, or either.
+HOSTING = ("self-hosted", "managed", "both")
+# First releases before this are typos (the oldest topics are from the 1950s).
+FIRST_YEAR = 1950
 
 
 def check_slug(value: str) -> str:
@@ -104,6 +112,19 @@ def _url(value: str) -> str:
     return value
 
 
+def _https_url(value: str) -> str:
+    value = value.strip()
+    if not _HTTPS_RE.fullmatch(value):
+        raise ValueError(f"{value!r} is not an absolute https:// URL")
+    return value
+
+
+def _license(value: str) -> str:
+    from .licenses import check_license
+
+    return check_license(value)
+
+
 Slug = Annotated[str, AfterValidator(check_slug)]
 # Checked inside pydantic-core (no Python call per field: the loader validates
 # hundreds of thousands of them). The YAML reader turns a blank line into one line
@@ -113,8 +134,34 @@ Paragraph = Annotated[
 ]
 Line = Paragraph
 Url = Annotated[str, AfterValidator(_url)]
+HttpsUrl = Annotated[str, AfterValidator(_https_url)]
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
+
+
+class Facts(BaseModel):
+    """Structured facts about a topic, each optional: only what applies to it."""
+
+    model_config = _STRICT
+
+    # An SPDX id from graph/licenses.py, ids joined by OR/AND, or "proprietary".
+    license: Annotated[str, AfterValidator(_license)] | None = None
+    first_release: Annotated[int, Field(ge=FIRST_YEAR, le=2100)] | None = None
+    # The language(s) the reference implementation is written in.
+    written_in: list[Line] | None = Field(default=None, min_length=1)
+    # Who makes or governs it: a company, a foundation, a community project.
+    steward: Line | None = None
+    hosting: Literal[HOSTING] | None = None  # type: ignore[valid-type]
+
+
+class Source(BaseModel):
+    """Where a comparison's claims can be checked: documentation, a specification,
+    release notes, a pricing page."""
+
+    model_config = _STRICT
+
+    url: HttpsUrl
+    title: Line
 
 
 class Topic(BaseModel):
@@ -130,6 +177,7 @@ class Topic(BaseModel):
     related: list[Slug] = Field(min_length=1)
     aliases: list[Slug] = Field(default_factory=list)
     homepage: Url | None = None
+    facts: Facts | None = None
 
 
 class Side(BaseModel):
@@ -157,6 +205,7 @@ class Comparison(BaseModel):
     bottom_line: Line
     reviewed: Annotated[dt.date, BeforeValidator(_iso_date)]
     weight: float = Field(default=1.0, gt=0, le=1)
+    sources: list[Source] = Field(default_factory=list)
 
     @property
     def slug(self) -> str:

@@ -170,6 +170,36 @@ CASES = [
         id="bad-homepage",
     ),
     pytest.param(
+        REDIS,
+        "slug: redis\nname: Redis\nkind: database\nsummary: An in-memory store.\n"
+        "related: [caching, in-memory]\nfacts:\n  license: bsd 3-clause\n",
+        "topics/redis.yaml:7:12: error: facts.license: 'bsd 3-clause' is not an SPDX licence "
+        "id from the list (graph/licenses.py); did you mean 'BSD-3-Clause'?",
+        id="facts-license-misspelt",
+    ),
+    pytest.param(
+        REDIS,
+        "slug: redis\nname: Redis\nkind: database\nsummary: An in-memory store.\n"
+        "related: [caching, in-memory]\nfacts:\n  first_release: 209\n",
+        "topics/redis.yaml:7:18: error: facts.first_release: must be at least 1950, got 209",
+        id="facts-year-out-of-range",
+    ),
+    pytest.param(
+        REDIS,
+        "slug: redis\nname: Redis\nkind: database\nsummary: An in-memory store.\n"
+        "related: [caching, in-memory]\nfacts:\n  hosting: cloud\n",
+        "topics/redis.yaml:7:12: error: facts.hosting: unknown value 'cloud'; expected one of "
+        "'self-hosted', 'managed' or 'both'",
+        id="facts-hosting-unknown",
+    ),
+    pytest.param(
+        REDIS,
+        "slug: redis\nname: Redis\nkind: database\nsummary: An in-memory store.\n"
+        "related: [caching, in-memory]\nfacts:\n  licence: MIT\n",
+        "topics/redis.yaml:7:3: error: unknown field 'facts.licence'; did you mean 'license'?",
+        id="facts-unknown-field",
+    ),
+    pytest.param(
         "topics/redis.yaml",
         "slug: redis-server\nname: Redis\nkind: database\nsummary: An in-memory store.\n"
         "related: [caching, in-memory]\n",
@@ -232,6 +262,16 @@ CASES = [
         ("topic: memcached", "topic: redis"),
         "comparisons/redis-vs-memcached.yaml:10:10: error: topic 'redis' is compared with itself",
         id="self-comparison",
+    ),
+    pytest.param(
+        PAIR,
+        (
+            "reviewed: 2026-11-02",
+            "reviewed: 2026-11-02\nsources:\n  - url: http://redis.io/docs/\n    title: Redis docs",
+        ),
+        "comparisons/redis-vs-memcached.yaml:24:10: error: sources[0].url: "
+        "'http://redis.io/docs/' is not an absolute https:// URL",
+        id="source-not-https",
     ),
     pytest.param(
         PAIR,
