@@ -40,7 +40,7 @@ def cmd_serve(args) -> int:
 def cmd_freeze(args) -> int:
     from .freeze import freeze
 
-    result = freeze(args.out, args.content, args.site_url)
+    result = freeze(args.out, args.content, args.site_url, force=args.force)
     print(f"wrote {result['files']} files to {result['out']}")
     return 0
 
@@ -66,6 +66,12 @@ def register(sub) -> None:
     graph_cli.add_content_option(p)
     p.add_argument("out", help="output folder")
     p.add_argument("--site-url", help="public origin for canonical links and the sitemap")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder that holds other files (same-named files are "
+        "overwritten; nothing is deleted)",
+    )
     p.set_defaults(func=cmd_freeze)
 
 

@@ -4,29 +4,113 @@ Every page and its JSON twin, the sitemap, robots.txt, the API page and OpenAPI
 document, each topic's explorer data, and path-style JSON suggestions
 (``/suggestions/<slug>.json``, as a CDN cannot serve query strings). Pages are
 written without an extension, as their URLs have none: serve them as text/html.
+
+The output folder is the user's: freeze writes only into an empty (or new) folder,
+or one an earlier freeze wrote (it leaves a marker file listing what it wrote).
+Anything else is refused unless ``force`` is given, and even then freeze deletes only
+files its own marker lists. The site is built in a temporary folder beside the
+output first, so a failed freeze leaves the output as it was; each file then moves
+into place with an atomic rename.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
 from flask_frozen import Freezer, MissingURLGeneratorWarning
 
-__all__ = ["freeze"]
+from graph.errors import BadRequest
+
+__all__ = ["MARKER", "freeze"]
+
+# Written into every frozen folder: the files this freeze wrote, so the next one may
+# replace them and remove those that no longer exist, and nothing else.
+MARKER = ".pickgraph-freeze.json"
 
 
-def freeze(out: str | Path, content: str | None = None, site_url: str | None = None) -> dict:
-    """Freeze the site on ``content`` into ``out``; returns counts."""
+def _previous_files(out: Path, force: bool) -> set[str]:
+    """Files an earlier freeze wrote into ``out`` (may be replaced or removed).
+
+    BadRequest when ``out`` holds anything else and ``force`` is not given."""
+    if not out.exists():
+        return set()
+    if not out.is_dir():
+        raise BadRequest(f"{out} exists and is not a folder", "out")
+    marker = out / MARKER
+    if marker.is_file():
+        try:
+            listed = json.loads(marker.read_text(encoding="utf-8"))["files"]
+            return {str(f) for f in listed if isinstance(f, str)}
+        except (OSError, ValueError, KeyError, TypeError):
+            raise BadRequest(f"{marker} is damaged; remove it or freeze elsewhere", "out") from None
+    foreign = sorted(p.name for p in out.iterdir())
+    if foreign and not force:
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        shown = ", ".join(foreign[:3]) + more
+        raise BadRequest(
+            f"{out} is not empty and was not written by pickgraph freeze (it holds {shown}); "
+            "freeze into a new or empty folder, or pass --force to write into it anyway "
+            "(files with the same names as pages are overwritten; nothing is deleted)",
+            "out",
+        )
+    return set()
+
+
+def freeze(
+    out: str | Path, content: str | None = None, site_url: str | None = None, force: bool = False
+) -> dict:
+    """Freeze the site on ``content`` into ``out``; returns counts.
+
+    BadRequest (nothing written) when ``out`` holds files freeze did not write and
+    ``force`` is false."""
+    out = Path(out).resolve()
+    previous = _previous_files(out, force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".{out.name}.freeze-", dir=out.parent))
+    try:
+        written = _freeze_into(build, content, site_url)
+        _move_into(build, out, previous)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    return {"files": written, "out": str(out)}
+
+
+def _move_into(build: Path, out: Path, previous: set[str]) -> None:
+    """Move every built file into ``out`` (atomic renames), then remove the files the
+    last freeze wrote that this one did not, then write the marker."""
+    files = sorted(str(p.relative_to(build)) for p in build.rglob("*") if p.is_file())
+    out.mkdir(exist_ok=True)
+    for rel in files:
+        target = out / rel
+        if target.is_dir():
+            raise BadRequest(f"{target} is a folder where freeze writes a page", "out")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(build / rel, target)
+    for rel in sorted(previous - set(files)):
+        stale = out / rel
+        if stale.is_file() and out in stale.resolve().parents:
+            stale.unlink()
+    tmp = out / (MARKER + ".tmp")
+    tmp.write_text(json.dumps({"generator": "pickgraph freeze", "files": files}, indent=0))
+    os.replace(tmp, out / MARKER)
+
+
+def _freeze_into(build: Path, content: str | None, site_url: str | None) -> int:
     from . import create_app
     from .site import current_state
 
     config = {
         "CONTENT": content,
-        "FREEZER_DESTINATION": str(Path(out).resolve()),
+        "FREEZER_DESTINATION": str(build),
         "FREEZER_REDIRECT_POLICY": "ignore",
         "FREEZER_DEFAULT_MIMETYPE": "text/html",
-        "FREEZER_REMOVE_EXTRA_FILES": True,
+        # the build folder is ours alone; the user's folder is never swept
+        "FREEZER_REMOVE_EXTRA_FILES": False,
         "FREEZER_IGNORE_MIMETYPE_WARNINGS": True,
     }
     if site_url:
@@ -67,4 +151,4 @@ def freeze(out: str | Path, content: str | None = None, site_url: str | None = N
         # the API's query-string endpoints cannot be frozen, and are not meant to be
         warnings.simplefilter("ignore", MissingURLGeneratorWarning)
         urls_written = freezer.freeze()
-    return {"files": len(urls_written), "out": str(out)}
+    return len(urls_written)
