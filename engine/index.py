@@ -16,12 +16,13 @@ core: this process and forked workers each take ranges of topics, then of pages.
 from __future__ import annotations
 
 import hashlib
-import io
+import json
 import multiprocessing as mp
 import os
+import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,8 @@ import numpy as np
 from graph import TopicGraph
 
 from .core import Engine
-from .ppr import PPR
+from .methods import DEFAULT_METHOD
+from .ppr import PPR, PPRParams
 from .scoring import (
     AA_WEIGHT,
     _rows,
@@ -41,7 +43,7 @@ from .scoring import (
 )
 from .suggest import CANDIDATES, MAX_LIMIT, PageCandidates
 
-__all__ = ["SuggestionIndex", "build_index"]
+__all__ = ["SuggestionIndex", "build_index", "index_signature"]
 
 DENSE_MAX = 4096
 TRUNCATE = 512
@@ -49,7 +51,8 @@ TRUNCATE = 512
 # at 100k topics, 16 columns cost 1.4 ms per column and step against 2.0 ms for 64.
 BATCH = 16
 DENSE_BATCH = 64
-FORMAT = 2
+# Bump when the saved layout or the meaning of its arrays changes.
+FORMAT = 3
 
 
 @dataclass
@@ -127,49 +130,86 @@ class SuggestionIndex:
         return {self.engine.comparison_slugs[i] for i in ids.tolist()}
 
     # ------------------------------------------------------------ persistence
-    def to_bytes(self) -> bytes:
-        arrays = {"format": np.array([FORMAT])}
-        for name in _NAMES:
-            lists = getattr(self, name)
-            arrays[f"{name}.ids"] = lists.ids
-            arrays[f"{name}.scores"] = lists.scores
-            arrays[f"{name}.lengths"] = lists.lengths
-        buf = io.BytesIO()
-        np.savez(
-            buf,
-            version=np.array([self.version]),
-            fingerprint=np.array([_fingerprint(self.engine)]),
-            **arrays,
-        )
-        return buf.getvalue()
+    def save(self, folder: str | Path) -> None:
+        """Write the index as a folder of ``.npy`` arrays plus ``header.json``.
 
-    def save(self, path: str | Path) -> None:
-        path = Path(path)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_bytes(self.to_bytes())
-        tmp.replace(path)  # atomic: a reader sees the old index or the new one
+        Data only (numpy's format without pickles), so reading it back can never run
+        code, and every array can be memory-mapped. The folder appears whole or not at
+        all: it is written beside its final name and renamed into place.
+        """
+        folder = Path(folder)
+        tmp = folder.with_name(f".{folder.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+        tmp.mkdir(parents=True)
+        try:
+            for name in _NAMES:
+                lists = getattr(self, name)
+                for part in ("ids", "scores", "lengths"):
+                    np.save(tmp / f"{name}.{part}.npy", getattr(lists, part), allow_pickle=False)
+            header = {**self.header(), "stats": self.stats}
+            (tmp / "header.json").write_text(json.dumps(header, indent=1))
+            if folder.exists():
+                shutil.rmtree(folder)
+            tmp.rename(folder)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def header(self) -> dict:
+        """What the index was built from: content, id numbering, method and format."""
+        return {
+            "format": FORMAT,
+            "version": self.version,
+            "fingerprint": _fingerprint(self.engine),
+            "signature": index_signature(),
+        }
 
     @classmethod
-    def load(cls, path, engine: Engine) -> SuggestionIndex | None:
-        """The index saved at ``path`` (a path or a binary file) if it was built for
-        this engine's content, else None."""
+    def load(cls, folder: str | Path, engine: Engine, mmap: bool = True) -> SuggestionIndex | None:
+        """The index saved in ``folder`` if it was built for this engine's content with
+        this engine's method and format, else None. Arrays are memory-mapped unless
+        ``mmap`` is false, so processes that load the same index share its pages."""
+        folder = Path(folder)
         try:
-            with np.load(path, allow_pickle=False) as data:
-                if int(data["format"][0]) != FORMAT:
-                    return None
-                if str(data["version"][0]) != engine.tg.version:
-                    return None
-                if str(data["fingerprint"][0]) != _fingerprint(engine):
-                    return None
-                lists = {
-                    name: _Lists(
-                        data[f"{name}.ids"], data[f"{name}.scores"], data[f"{name}.lengths"]
-                    )
-                    for name in _NAMES
-                }
-        except (OSError, KeyError, ValueError):
+            header = json.loads((folder / "header.json").read_text())
+            expected = {
+                "format": FORMAT,
+                "version": engine.tg.version,
+                "fingerprint": _fingerprint(engine),
+                "signature": index_signature(),
+            }
+            if any(header.get(k) != v for k, v in expected.items()):
+                return None
+            mode = "r" if mmap else None
+            lists = {}
+            for name in _NAMES:
+                parts = [
+                    np.load(folder / f"{name}.{part}.npy", mmap_mode=mode, allow_pickle=False)
+                    for part in ("ids", "scores", "lengths")
+                ]
+                lists[name] = _Lists(*parts)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        return cls(engine, engine.tg.version, **lists)
+        n, m = engine.n_topics, len(engine.comparison_slugs)
+        rows = {"comparison_comparisons": m, "comparison_topics": m}
+        if any(len(lists[k].lengths) != rows.get(k, n) for k in _NAMES):
+            return None
+        index = cls(engine, engine.tg.version, **lists)
+        index.stats = dict(header.get("stats") or {})
+        return index
+
+
+def index_signature() -> dict:
+    """The method and sizes an index is built with: a change to any of them makes
+    every saved index stale."""
+    return {
+        "method": DEFAULT_METHOD,
+        "ppr": asdict(PPRParams()),
+        "aa_weight": AA_WEIGHT,
+        "dense_max": DENSE_MAX,
+        "truncate": TRUNCATE,
+        "candidates": CANDIDATES,
+        "topics": MAX_LIMIT,
+    }
 
 
 def _fingerprint(engine: Engine) -> str:

@@ -87,12 +87,6 @@ class TopicGraph:
             self._by_topic[comp.a.topic].append(slug)
             self._by_topic[comp.b.topic].append(slug)
 
-    def __getstate__(self) -> dict:
-        # the networkx graph is derived: rebuilt on first use rather than pickled
-        state = self.__dict__.copy()
-        state.pop("graph", None)
-        return state
-
     def __repr__(self) -> str:
         return (
             f"TopicGraph(topics={len(self.topics)}, tags={len(self.tags)}, "

@@ -248,18 +248,25 @@ def test_index_equals_on_demand_for_every_page():
         assert np.array_equal(a.topics, b.topics), slug
 
 
-def test_index_round_trips_and_refuses_other_content(tmp_path, mini):
+def test_index_round_trips_and_refuses_other_content(tmp_path, mini, monkeypatch):
+    import engine.index as index_module
+
     tg = graph.load()
     index = build_index(tg)
-    path = tmp_path / "index.npz"
+    path = tmp_path / "index"
     index.save(path)
+    assert sorted(p.suffix for p in path.iterdir()) == [".json"] + [".npy"] * 12
     e = Engine(tg)
     back = type(index).load(path, e)
     assert back is not None
+    assert isinstance(back.topic_topics.scores, np.memmap)  # shared pages, not a copy
     assert np.array_equal(back.comparison_comparisons.ids, index.comparison_comparisons.ids)
     assert np.array_equal(back.topic_topics.scores, index.topic_topics.scores)
     other = Engine(graph.load(mini.root))
     assert type(index).load(path, other) is None
+    # an index built with other engine parameters is stale, whatever its content
+    monkeypatch.setattr(index_module, "AA_WEIGHT", 0.5)
+    assert type(index).load(path, e) is None
 
 
 # ---------------------------------------------------------------- evaluation

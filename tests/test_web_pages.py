@@ -414,27 +414,3 @@ def test_every_setting_is_documented():
     doc = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text()
     for name in web.SETTINGS:
         assert f"`{name}`" in doc, name
-
-
-def test_state_cache_hits_on_unchanged_content_and_misses_on_any_change(
-    mini, tmp_path, monkeypatch
-):
-    from web.state import SiteState
-
-    monkeypatch.setenv("PICKGRAPH_CACHE", str(tmp_path / "cache"))
-    first = SiteState.from_folder(mini.root)
-    again = SiteState.from_folder(mini.root)
-    assert (first.from_cache, again.from_cache) == (False, True)
-    assert again.version == first.version
-    a = first.recommender.for_comparison("mysql-vs-postgresql").to_dict()
-    assert again.recommender.for_comparison("mysql-vs-postgresql").to_dict() == a
-    mini.replace("topics/redis.yaml", "name: Redis", "name: Redis OSS")
-    changed = SiteState.from_folder(mini.root)
-    assert changed.from_cache is False and changed.version != first.version
-    assert changed.tg.topic("redis").name == "Redis OSS"
-    # a damaged cache file is rebuilt, not fatal
-    for f in (tmp_path / "cache").iterdir():
-        f.write_bytes(b"not a pickle")
-    assert SiteState.from_folder(mini.root).from_cache is False
-    monkeypatch.setenv("PICKGRAPH_CACHE", "")
-    assert SiteState.from_folder(mini.root).from_cache is False

@@ -21,7 +21,7 @@ from gunicorn.app.base import BaseApplication
 from graph.errors import ContentError
 from graph.loader import resolve_folder
 
-from .state import content_signature
+from .cache import content_signature
 
 __all__ = ["PickgraphServer"]
 

@@ -8,11 +8,7 @@ reference; nothing is ever mutated in place.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import logging
-import os
-import pickle
 import threading
 import time
 from collections import OrderedDict
@@ -20,57 +16,17 @@ from functools import cached_property
 from pathlib import Path
 
 import graph
-from engine.core import Engine
-from engine.index import SuggestionIndex, build_index
+from engine.index import build_index
 from engine.rank import rankings
 from engine.suggest import Recommender
 from graph import TopicGraph
 
+from .cache import StateCache
 from .search import SearchIndex
 
-__all__ = ["SiteState", "ResponseCache", "content_signature", "cache_folder"]
+__all__ = ["ResponseCache", "SiteState"]
 
 log = logging.getLogger("pickgraph")
-
-# Bump when what the cache holds changes shape.
-CACHE_FORMAT = 1
-# $PICKGRAPH_CACHE names the cache folder; set it empty to turn the cache off.
-CACHE_ENV = "PICKGRAPH_CACHE"
-
-
-def content_signature(folder: Path) -> tuple:
-    """Names, sizes and modification times of every file: changes when content does."""
-    out = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith("."):
-                continue
-            path = os.path.join(root, name)
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            out.append((os.path.relpath(path, folder), st.st_size, st.st_mtime_ns))
-    return tuple(out)
-
-
-def cache_folder() -> Path | None:
-    value = os.environ.get(CACHE_ENV)
-    if value is not None:
-        return Path(value) if value.strip() else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "pickgraph"
-
-
-def _cache_file(folder: Path) -> Path | None:
-    base = cache_folder()
-    if base is None:
-        return None
-    key = hashlib.sha256(
-        repr((CACHE_FORMAT, str(folder.resolve()), content_signature(folder))).encode()
-    ).hexdigest()[:32]
-    return base / f"state-{key}.pickle"
 
 
 class ResponseCache:
@@ -115,52 +71,23 @@ class SiteState:
     def from_folder(cls, folder: str | Path | None = None, use_cache: bool = True) -> SiteState:
         """Load, validate and index a content folder; ContentError if it is invalid.
 
-        A valid folder's graph and index are kept in the cache folder under a key made
-        of every file's name, size and modification time, so a restart on unchanged
-        content skips parsing and indexing. Any change to any file misses the cache.
+        A valid folder's graph and index are kept in the start-up cache (``cache.py``),
+        so a restart on unchanged content skips parsing and indexing.
         """
         start = time.perf_counter()
         path = graph.resolve_folder(folder)
-        cache = _cache_file(path) if use_cache else None
-        if cache is not None and cache.exists():
-            state = cls._from_cache(cache, start)
-            if state is not None:
-                return state
+        cache = StateCache.default() if use_cache else None
+        found = cache.load(path) if cache is not None else None
+        if found is not None:
+            state = cls(*found, build_seconds=time.perf_counter() - start)
+            state.from_cache = True
+            return state
         tg = graph.load(path)
         index = build_index(tg)
         state = cls(tg, index, time.perf_counter() - start)
         if cache is not None:
-            state._save(cache)
+            cache.save(path, tg, index)
         return state
-
-    @classmethod
-    def _from_cache(cls, cache: Path, start: float) -> SiteState | None:
-        try:
-            with open(cache, "rb") as f:
-                tg, index_bytes = pickle.load(f)
-            index = SuggestionIndex.load(io.BytesIO(index_bytes), Engine(tg))
-        except Exception as exc:  # a stale or damaged cache is rebuilt, never fatal
-            log.warning("pickgraph: ignoring cache %s (%s)", cache, exc)
-            return None
-        if index is None:
-            return None
-        state = cls(tg, index, time.perf_counter() - start)
-        state.from_cache = True
-        return state
-
-    def _save(self, cache: Path) -> None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as f:
-                pickle.dump(
-                    (self.tg, self.recommender.index.to_bytes()),
-                    f,
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
-            tmp.replace(cache)
-        except OSError as exc:
-            log.warning("pickgraph: cannot write cache %s (%s)", cache, exc)
 
     def rankings(self, tag: str | None = None) -> list[dict]:
         """Rankings from picks for a tag (or overall), computed once."""

@@ -1,0 +1,158 @@
+"""The start-up cache (web/cache.py): hits, misses, and what it refuses.
+
+Issue 18 (hardening): the cache was a pickle anyone able to write the folder could
+turn into code execution, and a valid entry of another content version was served.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from web.cache import StateCache
+from web.state import SiteState
+
+PACKAGES = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("PICKGRAPH_CACHE", str(folder))
+    return folder
+
+
+def entries(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.name.startswith("state-"))
+
+
+def test_hits_on_unchanged_content_and_misses_on_any_change(mini, cache_dir, monkeypatch):
+    first = SiteState.from_folder(mini.root)
+    again = SiteState.from_folder(mini.root)
+    assert (first.from_cache, again.from_cache) == (False, True)
+    assert again.version == first.version
+    a = first.recommender.for_comparison("mysql-vs-postgresql").to_dict()
+    assert again.recommender.for_comparison("mysql-vs-postgresql").to_dict() == a
+    mini.replace("topics/redis.yaml", "name: Redis", "name: Redis OSS")
+    changed = SiteState.from_folder(mini.root)
+    assert changed.from_cache is False and changed.version != first.version
+    assert changed.tg.topic("redis").name == "Redis OSS"
+    # a damaged entry is rebuilt and replaced, not fatal
+    for entry in entries(cache_dir):
+        (entry / "content.json").write_bytes(b"{not json")
+    rebuilt = SiteState.from_folder(mini.root)
+    assert rebuilt.from_cache is False and rebuilt.tg.topic("redis").name == "Redis OSS"
+    assert SiteState.from_folder(mini.root).from_cache is True
+    monkeypatch.setenv("PICKGRAPH_CACHE", "")
+    assert SiteState.from_folder(mini.root).from_cache is False
+
+
+def test_entry_from_another_content_version_under_the_same_key_is_refused(
+    mini, cache_dir, caplog
+):
+    SiteState.from_folder(mini.root)
+    entry = entries(cache_dir)[0]
+    # Same names, sizes and times (the key), other bytes: the key cannot tell them
+    # apart, the content version in the header can.
+    path = mini.root / "topics/redis.yaml"
+    st = path.stat()
+    text = path.read_text().replace("name: Redis", "name: Redix")
+    path.write_text(text)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert StateCache.default().entry(mini.root) == entry
+    with caplog.at_level(logging.WARNING, logger="pickgraph"):
+        state = SiteState.from_folder(mini.root)
+    assert state.from_cache is False and state.tg.topic("redis").name == "Redix"
+    assert "built from content" in caplog.text
+
+
+class _Boom:
+    """Unpickling this would create a file: proof that code ran."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+def test_planted_pickles_never_run_and_are_pruned(mini, cache_dir, tmp_path):
+    marker = tmp_path / "code-ran"
+    cache_dir.mkdir(mode=0o700)
+    entry = StateCache.default().entry(mini.root)
+    # where earlier versions kept their pickle, and in place of the new entry's files
+    (cache_dir / f"{entry.name}.pickle").write_bytes(pickle.dumps(_Boom(str(marker))))
+    entry.mkdir()
+    (entry / "header.json").write_bytes(pickle.dumps(_Boom(str(marker))))
+    (entry / "content.json").write_bytes(pickle.dumps(_Boom(str(marker))))
+    state = SiteState.from_folder(mini.root)
+    assert state.from_cache is False and not marker.exists()
+    assert not list(cache_dir.glob("*.pickle"))
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX permissions")
+@pytest.mark.parametrize("target", ["folder", "entry"])
+def test_cache_writable_by_others_is_refused_with_a_log_line(mini, cache_dir, caplog, target):
+    SiteState.from_folder(mini.root)  # a good entry exists
+    path = cache_dir if target == "folder" else entries(cache_dir)[0]
+    path.chmod(0o777)
+    with caplog.at_level(logging.WARNING, logger="pickgraph"):
+        state = SiteState.from_folder(mini.root)
+    assert state.from_cache is False
+    assert "writable by others" in caplog.text
+    assert path.exists()  # refused, but not deleted: it is not ours
+    if target == "folder":  # nothing is written into an untrusted folder either
+        before = {p.name for p in cache_dir.iterdir()}
+        mini.replace("topics/redis.yaml", "name: Redis", "name: Redis OSS")
+        SiteState.from_folder(mini.root)
+        assert {p.name for p in cache_dir.iterdir()} == before
+
+
+def test_changed_engine_parameter_or_package_version_invalidates(mini, cache_dir, monkeypatch):
+    import engine.index
+    import web.cache
+
+    assert SiteState.from_folder(mini.root).from_cache is False
+    assert SiteState.from_folder(mini.root).from_cache is True
+    monkeypatch.setattr(engine.index, "AA_WEIGHT", 0.5)
+    assert SiteState.from_folder(mini.root).from_cache is False
+    assert SiteState.from_folder(mini.root).from_cache is True
+    monkeypatch.setattr(web.cache, "package_version", lambda: "999.0")
+    assert SiteState.from_folder(mini.root).from_cache is False
+
+
+def test_old_entries_are_pruned(mini, cache_dir):
+    names = ["Redis", "Redis 1", "Redis 2", "Redis 3"]
+    for old, new in zip(names, names[1:], strict=False):
+        SiteState.from_folder(mini.root)
+        mini.replace("topics/redis.yaml", f"name: {old}\n", f"name: {new}\n")
+    SiteState.from_folder(mini.root)
+    kept = entries(cache_dir)
+    assert len(kept) == 2
+    versions = {json.loads((e / "header.json").read_text())["content_version"] for e in kept}
+    assert SiteState.from_folder(mini.root).version in versions
+
+
+def test_no_executable_serialisation_in_the_packages():
+    for package in ("graph", "engine", "web"):
+        for path in (PACKAGES / package).rglob("*.py"):
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    names = [a.name for a in node.names] + [getattr(node, "module", "") or ""]
+                    assert not {"pickle", "marshal", "shelve", "dill"} & set(names), path
+
+
+def test_cache_survives_a_copy_of_its_folder_elsewhere(mini, cache_dir, tmp_path):
+    SiteState.from_folder(mini.root)
+    other = tmp_path / "elsewhere"
+    shutil.copytree(mini.root, other)
+    # same files, another folder: a new entry, never the other folder's
+    assert SiteState.from_folder(other).from_cache is False

@@ -1,0 +1,224 @@
+"""The start-up cache: a built content version kept on disk, as data only.
+
+A restart on unchanged content skips parsing and indexing by reading back what the
+last start built. Each entry is a folder holding ``header.json`` (what it was built
+from: content version, package version, engine parameters, formats), the content as
+JSON (``graph.snapshot``) and the index as ``.npy`` arrays. Nothing in it can run code,
+and every field is checked on read:
+
+- the header must name this package version, this engine's index signature and this
+  folder, and the content version must equal the folder's current one (computed from
+  the files' bytes), so a stale, copied or planted entry is refused;
+- the cache folder and every entry must belong to this user and be writable by no one
+  else, otherwise the cache is not used at all (a line in the log says why);
+- entries are written beside their final name and renamed into place, and old ones are
+  pruned: the newest KEEP_PER_FOLDER per content folder, MAX_ENTRIES in all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import stat
+import time
+from importlib import metadata
+from pathlib import Path
+
+from engine.core import Engine
+from engine.index import SuggestionIndex, index_signature
+from graph import TopicGraph
+from graph.loader import content_version
+from graph.snapshot import SNAPSHOT_FORMAT, SnapshotError, from_json, to_json
+
+__all__ = ["CACHE_ENV", "StateCache", "cache_folder", "content_signature", "package_version"]
+
+log = logging.getLogger("pickgraph")
+
+# Bump when an entry's layout changes.
+CACHE_FORMAT = 2
+# $PICKGRAPH_CACHE names the cache folder; set it empty to turn the cache off.
+CACHE_ENV = "PICKGRAPH_CACHE"
+# The current entry and the one before it (a quick way back after a bad edit).
+KEEP_PER_FOLDER = 2
+# Across every content folder sharing the cache (each entry is a few MB per 1k pages).
+MAX_ENTRIES = 16
+# A temporary entry older than this was left by a process that died mid-write.
+STALE_TMP_SECONDS = 3600
+
+
+def cache_folder() -> Path | None:
+    """$PICKGRAPH_CACHE (empty: no cache), else $XDG_CACHE_HOME/pickgraph or ~/.cache."""
+    value = os.environ.get(CACHE_ENV)
+    if value is not None:
+        return Path(value) if value.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pickgraph"
+
+
+def content_signature(folder: Path) -> tuple:
+    """Names, sizes and modification times of every file: changes when content does."""
+    out = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = os.path.join(root, name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            out.append((os.path.relpath(path, folder), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("pickgraph")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
+
+
+def _untrusted(path: Path) -> str | None:
+    """Why ``path`` may not be trusted (another owner, writable by others), or None."""
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        st = path.stat()
+    if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        return f"owned by user id {st.st_uid}, not by this user ({os.geteuid()})"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"writable by {'others' if st.st_mode & stat.S_IWOTH else 'its group'}"
+    return None
+
+
+class StateCache:
+    """Built content versions in one folder (see the module docstring)."""
+
+    def __init__(self, base: Path):
+        self.base = base
+
+    @classmethod
+    def default(cls) -> StateCache | None:
+        base = cache_folder()
+        return cls(base) if base is not None else None
+
+    def _expected(self, folder: Path) -> dict:
+        return {
+            "format": CACHE_FORMAT,
+            "package": package_version(),
+            "snapshot": SNAPSHOT_FORMAT,
+            "index": index_signature(),
+            "folder": str(folder.resolve()),
+        }
+
+    def entry(self, folder: Path) -> Path:
+        """Where the entry for ``folder`` as it is now lives (files' stats, settings)."""
+        key = json.dumps([self._expected(folder), content_signature(folder)], sort_keys=True)
+        return self.base / f"state-{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+    def _usable(self, create: bool) -> bool:
+        try:
+            if create:
+                self.base.mkdir(mode=0o700, parents=True, exist_ok=True)
+            elif not self.base.exists():
+                return False
+            reason = _untrusted(self.base)
+        except OSError as exc:
+            log.warning("pickgraph: cache folder %s unusable (%s)", self.base, exc)
+            return False
+        if reason:
+            log.warning("pickgraph: not using cache folder %s: %s", self.base, reason)
+            return False
+        return True
+
+    # ------------------------------------------------------------ reading
+    def load(self, folder: Path) -> tuple[TopicGraph, SuggestionIndex] | None:
+        """The graph and index cached for ``folder`` as it is now, or None."""
+        if not self._usable(create=False):
+            return None
+        entry = self.entry(folder)
+        if not entry.exists():
+            return None
+        try:
+            for path in [entry, *entry.rglob("*")]:
+                reason = _untrusted(path)
+                if reason:  # not ours to read, nor to delete
+                    log.warning("pickgraph: not using cache entry %s: %s", path, reason)
+                    return None
+            found = self._read(entry, folder)
+        except (OSError, ValueError, SnapshotError) as exc:
+            found = f"{type(exc).__name__}: {exc}"
+        if isinstance(found, str):
+            # stale or damaged: make room for the entry this start will write
+            log.warning("pickgraph: replacing cache entry %s (%s)", entry.name, found)
+            shutil.rmtree(entry, ignore_errors=True)
+            return None
+        return found
+
+    def _read(self, entry: Path, folder: Path):
+        header = json.loads((entry / "header.json").read_text())
+        expected = self._expected(folder)
+        for key, value in expected.items():
+            if header.get(key) != value:
+                return f"built with another {key}"
+        now = content_version(folder)
+        if header.get("content_version") != now:
+            return f"built from content {header.get('content_version')}, folder holds {now}"
+        tg = from_json((entry / "content.json").read_bytes())
+        if tg.version != now:
+            return "its content does not match its header"
+        index = SuggestionIndex.load(entry / "index", Engine(tg))
+        if index is None:
+            return "its index does not match its content or this engine"
+        return tg, index
+
+    # ------------------------------------------------------------ writing
+    def save(self, folder: Path, tg: TopicGraph, index: SuggestionIndex) -> None:
+        """Keep ``tg`` and ``index`` for the next start; never fatal."""
+        if not self._usable(create=True):
+            return
+        entry = self.entry(folder)
+        tmp = self.base / f".{entry.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+        try:
+            tmp.mkdir(mode=0o700)
+            header = {**self._expected(folder), "content_version": tg.version}
+            header["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            (tmp / "content.json").write_bytes(to_json(tg))
+            index.save(tmp / "index")
+            (tmp / "header.json").write_text(json.dumps(header, indent=1))
+            try:
+                tmp.rename(entry)
+            except OSError:  # another worker wrote the same entry first: keep theirs
+                shutil.rmtree(tmp, ignore_errors=True)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            log.warning("pickgraph: cannot write cache entry in %s (%s)", self.base, exc)
+            return
+        self.prune(folder)
+
+    def prune(self, folder: Path) -> None:
+        """Drop all but the newest entries, leftovers of interrupted writes, and the
+        pickled files of pickgraph versions before this format."""
+        entries = []
+        now = time.time()
+        for path in self.base.iterdir():
+            try:
+                if path.name.startswith("state-") and path.suffix == ".pickle":
+                    path.unlink()
+                elif path.name.startswith(".state-") and path.name.endswith(".tmp"):
+                    if now - path.stat().st_mtime > STALE_TMP_SECONDS:
+                        shutil.rmtree(path, ignore_errors=True)
+                elif path.name.startswith("state-") and path.is_dir():
+                    header = json.loads((path / "header.json").read_text())
+                    entries.append((path.stat().st_mtime, str(header.get("folder")), path))
+            except (OSError, ValueError):
+                continue
+        entries.sort(reverse=True)
+        mine = str(folder.resolve())
+        same = [e for e in entries if e[1] == mine]
+        doomed = {e[2] for e in same[KEEP_PER_FOLDER:]} | {e[2] for e in entries[MAX_ENTRIES:]}
+        for path in doomed:
+            shutil.rmtree(path, ignore_errors=True)
