@@ -1,16 +1,29 @@
-"""Offline evaluation: hide comparisons, ask each method to find them again.
+"""Offline link-prediction evaluation: hide comparisons, ask each method to find them.
 
-Protocol (docs/evaluation.md): for each of ``splits`` seeds, hold out a fraction of
-the comparisons, build the engine from the rest only, then query from each held-out
-comparison's endpoints and rank the full set of candidate topics (every topic but the
-query topic and the topics it is already compared with; no sampled negatives). The
-other endpoint is the one right answer. Catalogue coverage asks every topic for its
-top ``k`` and counts the share of topics that appear in some list.
+Protocol v2 (the default; docs/evaluation.md):
+
+1. For each of ``splits`` seeds, hide ``holdout`` of the comparisons and the related
+   links between their topics (``holdout.hide``); every method, the learned ranker's
+   training included, sees only the rest.
+2. From each hidden comparison (A, B), query from A (target B) and from B (target A),
+   and rank the full catalogue: every topic but the query and the topics it is still
+   compared with. No sampled negatives.
+3. Ties count at their expected rank: a target tied with t others is at each of those
+   t + 1 places with equal chance (never ordered by slug).
+4. Queries whose query or target topic keeps no comparison in training are "cold":
+   only the hold-out makes such a topic (real content has none), and a method that
+   favours low degree finds them by that alone. They are reported apart, never mixed
+   into the main figures.
+5. Hits@5/10, MRR and nDCG@10 are means over warm queries of all splits; each
+   baseline's difference to the default comes with a paired bootstrap 95% interval
+   over those queries. Catalogue coverage: the share of topics in some top-``k`` list.
+
+Protocol v1 (the earlier one, for comparison) keeps related links, breaks ties by slug
+and mixes cold queries in.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,12 +32,15 @@ from graph import Comparison, TopicGraph
 from graph.errors import BadRequest
 
 from .core import Engine
+from .holdout import choose_hidden, hide
 from .methods import DEFAULT_METHOD, METHODS, get_method
 
-__all__ = ["Split", "split", "evaluate", "rank_of", "DEGREE_BUCKETS"]
+__all__ = ["DEGREE_BUCKETS", "PROTOCOLS", "Split", "evaluate", "rank_stats", "split"]
 
+PROTOCOLS = ("v1", "v2")
 # Query topics grouped by how many comparisons they keep in training.
-DEGREE_BUCKETS = (("0-1", 0, 1), ("2-3", 2, 3), ("4+", 4, 10**9))
+DEGREE_BUCKETS = (("1", 1, 1), ("2-3", 2, 3), ("4+", 4, 10**9))
+METRICS = ("hits@5", "hits@10", "mrr", "ndcg@10")
 
 
 @dataclass
@@ -34,8 +50,9 @@ class Split:
     held_out: list[Comparison]
 
 
-def split(tg: TopicGraph, holdout: float = 0.1, seed: int = 0) -> Split:
-    """Hold out a fraction of comparisons; the training graph never sees them.
+def split(tg: TopicGraph, holdout: float = 0.1, seed: int = 0, drop_related: bool = True) -> Split:
+    """Hold out a share of comparisons; the training graph never sees them (nor, with
+    ``drop_related``, a related link between their two topics).
 
     >>> import graph
     >>> s = split(graph.load(), 0.1, seed=0)
@@ -46,151 +63,188 @@ def split(tg: TopicGraph, holdout: float = 0.1, seed: int = 0) -> Split:
     """
     if not 0 < holdout < 1:
         raise BadRequest(f"holdout must be between 0 and 1, not {holdout}", "holdout")
-    slugs = sorted(tg.comparisons)
-    count = max(1, round(holdout * len(slugs)))
-    rng = np.random.default_rng(seed)
-    held = set(rng.choice(len(slugs), size=count, replace=False).tolist())
-    train = {s: tg.comparisons[s] for i, s in enumerate(slugs) if i not in held}
-    held_out = [tg.comparisons[slugs[i]] for i in sorted(held)]
-    train_tg = TopicGraph(
-        topics=tg.topics,
-        comparisons=train,
-        tag_info={},
-        domains=tg.domains,
-        aliases=tg.aliases,
-        version=f"{tg.version}-train-{seed}",
-    )
-    # keep tag names and descriptions
-    for slug, tag in tg.tags.items():
-        if slug in train_tg.tags:
-            train_tg.tags[slug].name, train_tg.tags[slug].description = tag.name, tag.description
-    return Split(seed, train_tg, held_out)
+    held_out = choose_hidden(tg, holdout, np.random.default_rng(seed))
+    train = hide(tg, held_out, f"train-{seed}", drop_related=drop_related)
+    return Split(seed, train, held_out)
 
 
-def _order(scores: np.ndarray, engine: Engine) -> np.ndarray:
-    """Topic ids by descending score, ties broken by slug (ids are slug-sorted)."""
-    return np.lexsort((np.arange(len(scores)), -scores))
-
-
-def rank_of(scores: np.ndarray, target: int, excluded: np.ndarray) -> int:
-    """1-based rank of ``target`` among all topics not ``excluded``; ties by slug."""
+def rank_stats(scores: np.ndarray, target: int, excluded: np.ndarray) -> tuple[int, int]:
+    """(topics scoring strictly better than ``target``, topics tied with it), among
+    every topic not ``excluded``."""
     s = scores[target]
     mask = np.ones(len(scores), dtype=bool)
     mask[excluded] = False
-    ids = np.arange(len(scores))
-    better = mask & ((scores > s) | ((scores == s) & (ids < target)))
-    return int(better.sum()) + 1
+    mask[target] = False
+    return int((mask & (scores > s)).sum()), int((mask & (scores == s)).sum())
 
 
-def _metrics(ranks: list[int]) -> dict[str, float]:
-    r = np.asarray(ranks, dtype=float)
-    if len(r) == 0:
-        return {"hits@5": 0.0, "hits@10": 0.0, "mrr": 0.0, "ndcg@10": 0.0}
-    return {
-        "hits@5": float((r <= 5).mean()),
-        "hits@10": float((r <= 10).mean()),
-        "mrr": float((1.0 / r).mean()),
-        "ndcg@10": float(np.where(r <= 10, 1.0 / np.log2(r + 1), 0.0).mean()),
-    }
+def _metrics_at(better: int, ties: int, by_slug_rank: int | None = None) -> np.ndarray:
+    """Expected Hits@5, Hits@10, reciprocal rank and nDCG@10 when the target is at
+    rank better + 1 + U, U uniform on 0..ties (or at exactly ``by_slug_rank``)."""
+    if by_slug_rank is not None:
+        ranks = np.array([by_slug_rank], dtype=float)
+    else:
+        ranks = better + 1 + np.arange(ties + 1, dtype=float)
+    return np.array(
+        [
+            (ranks <= 5).mean(),
+            (ranks <= 10).mean(),
+            (1.0 / ranks).mean(),
+            np.where(ranks <= 10, 1.0 / np.log2(ranks + 1), 0.0).mean(),
+        ]
+    )
 
 
 def _bucket(degree: int) -> str:
     for name, lo, hi in DEGREE_BUCKETS:
         if lo <= degree <= hi:
             return name
-    raise AssertionError(degree)  # pragma: no cover
+    return "0"
 
 
-def evaluate_split(s: Split, methods: list[str], k: int = 10) -> dict:
+def evaluate_split(s: Split, methods: list[str], k: int, protocol: str) -> dict:
+    """Per method: one row of METRICS per query, whether it is cold, its bucket, and
+    the split's coverage."""
     engine = Engine(s.train)
     queries = []
     for c in s.held_out:
         a, b = engine.topic_id[c.a.topic], engine.topic_id[c.b.topic]
         queries += [(a, b), (b, a)]
+    degree = engine.comparison_degree
+    cold = [bool(degree[q] == 0 or degree[t] == 0) for q, t in queries]
+    buckets = [_bucket(int(degree[q])) for q, _ in queries]
+    rng = np.random.default_rng(s.seed)
+    tiebreak = rng.random(engine.n_topics)
     out = {}
     for name in methods:
         method = get_method(name)
-        ranks, by_degree = [], defaultdict(list)
+        rows = []
         for query, target in queries:
-            scores = method.topic_scores(engine, [query])
+            scores = np.asarray(method.topic_scores(engine, [query]), dtype=np.float64)
             excluded = np.r_[query, engine.partners(query)]
-            r = rank_of(scores, target, excluded)
-            ranks.append(r)
-            by_degree[_bucket(int(engine.comparison_degree[query]))].append(r)
+            better, ties = rank_stats(scores, target, excluded)
+            if protocol == "v1":  # ties broken by slug: ids below the target win
+                s_t = scores[target]
+                ids = np.arange(len(scores))
+                mask = np.ones(len(scores), dtype=bool)
+                mask[excluded] = False
+                ahead = (scores > s_t) | ((scores == s_t) & (ids < target))
+                rows.append(_metrics_at(better, ties, int((mask & ahead).sum()) + 1))
+            else:
+                rows.append(_metrics_at(better, ties))
         covered = np.zeros(engine.n_topics, dtype=bool)
         for t in range(engine.n_topics):
-            scores = method.topic_scores(engine, [t]).astype(float).copy()
+            scores = np.asarray(method.topic_scores(engine, [t]), dtype=float).copy()
             scores[t] = -np.inf
             scores[engine.partners(t)] = -np.inf
-            top = _order(scores, engine)[:k]
+            top = np.lexsort((tiebreak, -scores))[:k]
             covered[top[np.isfinite(scores[top])]] = True
-        result = _metrics(ranks)
-        result["coverage"] = float(covered.mean())
-        result["queries"] = len(ranks)
-        result["by_degree"] = {
-            b: {**_metrics(by_degree[b]), "queries": len(by_degree[b])}
-            for b, _, _ in DEGREE_BUCKETS
-        }
-        out[name] = result
-    return out
+        out[name] = {"rows": np.array(rows), "coverage": float(covered.mean())}
+    return {"methods": out, "cold": cold, "buckets": buckets, "queries": len(queries)}
+
+
+def _bootstrap(diff: np.ndarray, samples: int, seed: int) -> list[float]:
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), size=(samples, len(diff)))].mean(axis=1)
+    return [round(float(np.quantile(means, 0.025)), 4), round(float(np.quantile(means, 0.975)), 4)]
+
+
+def _summary(rows: np.ndarray) -> dict:
+    if len(rows) == 0:
+        return {**{m: 0.0 for m in METRICS}, "queries": 0}
+    return {
+        **{m: round(float(v), 4) for m, v in zip(METRICS, rows.mean(axis=0), strict=True)},
+        "queries": len(rows),
+    }
 
 
 def evaluate(
     tg: TopicGraph,
     methods: list[str] | None = None,
-    splits: int = 5,
+    splits: int | None = None,
     holdout: float = 0.1,
     k: int = 10,
     first_seed: int = 0,
+    protocol: str = "v2",
+    bootstrap: int = 2000,
 ) -> dict:
-    """Mean metrics over ``splits`` random hold-outs, per method and by topic degree.
+    """Link-prediction metrics per method (see the module docstring).
 
-    Returns ``{"default": NAME, "methods": {NAME: {"hits@5", "hits@10", "mrr",
-    "ndcg@10", "coverage", ...}}, "by_degree": {...}, ...}``.
+    Returns ``{"protocol", "default", "methods": {NAME: {"hits@5", "hits@10", "mrr",
+    "ndcg@10", "coverage", "queries"}}, "cold": {...}, "by_degree": {...},
+    "intervals": {NAME: {"mrr": [lo, hi], "hits@10": [lo, hi]}}, ...}``; an interval
+    is that of the default's mean minus the method's.
 
     >>> import graph
-    >>> r = evaluate(graph.load(), ["ppr-aa", "popularity"], splits=1)
+    >>> r = evaluate(graph.load(), ["ppr-aa", "popularity"], splits=1, bootstrap=100)
     >>> r["methods"]["ppr-aa"]["hits@10"] > r["methods"]["popularity"]["hits@10"]
     True
-    >>> sorted(r["by_degree"]["ppr-aa"])
-    ['0-1', '2-3', '4+']
+    >>> r["intervals"]["popularity"]["mrr"][0] > 0
+    True
     """
-    methods = list(methods or METHODS)
+    if protocol not in PROTOCOLS:
+        raise BadRequest(f"protocol must be one of {', '.join(PROTOCOLS)}", "protocol")
+    splits = splits if splits is not None else (30 if protocol == "v2" else 5)
+    methods = list(dict.fromkeys([DEFAULT_METHOD, *(methods or METHODS)]))
     for name in methods:
         get_method(name)
     if splits < 1:
         raise BadRequest("splits must be at least 1", "splits")
     if k < 1:
         raise BadRequest("k must be at least 1", "k")
-    per_split = [
-        evaluate_split(split(tg, holdout, seed), methods, k)
-        for seed in range(first_seed, first_seed + splits)
+    seeds = list(range(first_seed, first_seed + splits))
+    drop_related = protocol == "v2"
+    results = [
+        evaluate_split(split(tg, holdout, seed, drop_related), methods, k, protocol)
+        for seed in seeds
     ]
-    keys = ("hits@5", "hits@10", "mrr", "ndcg@10", "coverage")
-    summary, by_degree, spread = {}, {}, {}
-    for name in methods:
-        rows = [r[name] for r in per_split]
-        summary[name] = {key: round(float(np.mean([r[key] for r in rows])), 4) for key in keys}
-        spread[name] = {
-            key: round(float(np.std([r[key] for r in rows])), 4) for key in ("hits@10", "mrr")
-        }
-        by_degree[name] = {}
-        for bucket, _, _ in DEGREE_BUCKETS:
-            cells = [r["by_degree"][bucket] for r in rows]
-            n = sum(c["queries"] for c in cells)
-            by_degree[name][bucket] = {
-                key: round(sum(c[key] * c["queries"] for c in cells) / n, 4) if n else 0.0
-                for key in ("hits@5", "hits@10", "mrr", "ndcg@10")
-            }
-            by_degree[name][bucket]["queries"] = n
-    return {
+    cold = np.concatenate([r["cold"] for r in results])
+    buckets = np.concatenate([r["buckets"] for r in results])
+    warm = ~cold if protocol == "v2" else np.ones(len(cold), dtype=bool)
+    rows = {m: np.vstack([r["methods"][m]["rows"] for r in results]) for m in methods}
+    out: dict = {
+        "protocol": protocol,
         "default": DEFAULT_METHOD,
         "splits": splits,
         "holdout": holdout,
         "k": k,
-        "seeds": list(range(first_seed, first_seed + splits)),
-        "queries_per_split": per_split[0][methods[0]]["queries"],
-        "methods": summary,
-        "std_over_splits": spread,
-        "by_degree": by_degree,
+        "seeds": seeds,
+        "queries": int(warm.sum()),
+        "cold_queries": int((~warm).sum()),
+        "methods": {},
+        "std_over_splits": {},
+        "cold": {},
+        "by_degree": {},
+        "intervals": {},
     }
+    for m in methods:
+        summary = _summary(rows[m][warm])
+        coverage = np.mean([r["methods"][m]["coverage"] for r in results])
+        summary["coverage"] = round(float(coverage), 4)
+        out["methods"][m] = summary
+        per_split = []
+        start = 0
+        for r in results:
+            n = r["queries"]
+            w = warm[start : start + n]
+            per_split.append(rows[m][start : start + n][w].mean(axis=0) if w.any() else np.zeros(4))
+            start += n
+        per_split = np.array(per_split)
+        out["std_over_splits"][m] = {
+            "hits@10": round(float(per_split[:, 1].std()), 4),
+            "mrr": round(float(per_split[:, 2].std()), 4),
+        }
+        out["cold"][m] = _summary(rows[m][~warm]) if protocol == "v2" else None
+        out["by_degree"][m] = {
+            b: _summary(rows[m][warm & (buckets == b)]) for b, _, _ in DEGREE_BUCKETS
+        }
+    base = rows[DEFAULT_METHOD][warm]
+    for m in methods:
+        if m == DEFAULT_METHOD:
+            continue
+        other = rows[m][warm]
+        out["intervals"][m] = {
+            "mrr": _bootstrap(base[:, 2] - other[:, 2], bootstrap, seed=1),
+            "hits@10": _bootstrap(base[:, 1] - other[:, 1], bootstrap, seed=2),
+        }
+    return out
