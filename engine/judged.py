@@ -1,0 +1,201 @@
+"""Judged evaluation: what each method shows a reader, scored against reader judgments.
+
+For every judged query page, each method produces exactly the lists the site would
+show (the default with its confidence floor, baselines as they rank). Each shown
+list is one unit; per unit:
+
+- ``precision``: the share of shown items judged 2, "the reader would plausibly click
+  it next"; marginal (1) and unjudged items do not count. This is the figure a reader
+  feels: a marginal suggestion is one the reader skips;
+- ``precision_lenient``: the share judged 1 or 2 (the TREC convention), for reference;
+- ``ndcg@6``: graded DCG (gain 2^grade - 1, log2 discount) of the method's six best
+  ranked candidates, over the ideal DCG of the query's judged pool: the quality of the
+  ranking, apart from where a confidence floor cuts it (for baselines this is what they
+  show); ``ndcg@6_shown`` is the same over the shown list, which a floor can only lower;
+- ``judged_share``: the share of shown items that carry a judgment;
+- ``shown``: the list's length.
+
+Methods with tied scores are ranked with seeded random tie-breaks (mean over
+``tie_seeds`` orders), never by slug. Differences between the default and each other
+method come with a paired bootstrap 95% interval over query pages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from graph import TopicGraph
+
+from .judgments import LISTS, PAGES, Judgments, QueryJudgments
+from .methods import DEFAULT_METHOD, METHODS, Method, get_method
+from .suggest import Recommender
+
+__all__ = ["evaluate_judged", "shown_lists", "TieBroken"]
+
+KEYS = ("precision", "precision_lenient", "ndcg@6", "ndcg@6_shown", "judged_share", "shown")
+DEPTH = 6
+
+
+class TieBroken(Method):
+    """``method`` with exact ties broken by a seeded random order, not by slug.
+
+    The jitter is far below float32 resolution, so it reorders only exact ties."""
+
+    def __init__(self, method: Method, seed: int):
+        self.inner = method
+        self.name = method.name
+        self.seed = seed
+
+    def topic_scores(self, engine, seeds):
+        scores = np.asarray(self.inner.topic_scores(engine, seeds), dtype=np.float64)
+        key = np.random.SeedSequence([self.seed, *sorted(int(s) for s in seeds)])
+        noise = np.random.default_rng(key).random(len(scores))
+        scale = np.maximum(np.abs(scores), 1e-300) * 1e-12
+        return scores + noise * scale
+
+
+def shown_lists(
+    rec: Recommender, q: QueryJudgments, method, floor: bool = True
+) -> dict[str, list[str]]:
+    """The slugs a reader of ``q``'s page would see in each list under ``method``
+    (without ``floor``: the method's six best, where no floor cuts them)."""
+    if q.page == "comparison":
+        s = rec.for_comparison(q.seeds[0], method=method, floor=floor)
+    elif q.page == "topic":
+        s = rec.for_topic(q.seeds[0], method=method, floor=floor)
+    else:
+        s = rec.for_topics(list(q.seeds), method=method, floor=floor)
+    return {
+        "comparisons": [c.slug for c in s.comparisons],
+        "topics": [t.slug for t in s.topics],
+    }
+
+
+def _dcg(grades: list[int]) -> float:
+    return float(sum((2**g - 1) / np.log2(i + 2) for i, g in enumerate(grades[:DEPTH])))
+
+
+def _unit(
+    q: QueryJudgments, list_name: str, shown: list[str], ranked: list[str]
+) -> dict[str, float] | None:
+    pool = q.grades[list_name]
+    if not pool:
+        return None
+    grades = [pool.get(slug) for slug in shown]
+    top = [pool.get(slug) or 0 for slug in ranked]
+    ideal = _dcg(sorted(pool.values(), reverse=True))
+    n = len(shown)
+    nan = float("nan")
+    return {
+        "precision": sum(1 for g in grades if g == 2) / n if n else 0.0,
+        "precision_lenient": sum(1 for g in grades if g) / n if n else 0.0,
+        "ndcg@6": _dcg(top) / ideal if ideal > 0 else nan,
+        "ndcg@6_shown": _dcg([g or 0 for g in grades]) / ideal if ideal > 0 else nan,
+        "judged_share": sum(1 for g in grades if g is not None) / n if n else 1.0,
+        "shown": float(n),
+    }
+
+
+def _mean(units: list[dict], key: str) -> float:
+    values = [u[key] for u in units if not np.isnan(u[key])]
+    return round(float(np.mean(values)), 4) if values else float("nan")
+
+
+def _summary(units: list[dict]) -> dict:
+    out = {k: _mean(units, k) for k in KEYS}
+    out["units"] = len(units)
+    return out
+
+
+def _bootstrap(a: np.ndarray, b: np.ndarray, samples: int, seed: int) -> list[float]:
+    """Paired bootstrap 95% interval of mean(a - b) over query pages (NaN pairs dropped)."""
+    keep = ~(np.isnan(a) | np.isnan(b))
+    d = a[keep] - b[keep]
+    if len(d) == 0:
+        return [float("nan"), float("nan")]
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, len(d), size=(samples, len(d)))].mean(axis=1)
+    return [round(float(np.quantile(means, 0.025)), 4), round(float(np.quantile(means, 0.975)), 4)]
+
+
+def evaluate_judged(
+    tg: TopicGraph,
+    judgments: Judgments,
+    methods: list[str] | None = None,
+    sets: tuple[str, ...] = ("test",),
+    tie_seeds: int = 5,
+    bootstrap: int = 2000,
+) -> dict:
+    """Every method's shown lists scored on the judged queries of ``sets``.
+
+    >>> import graph
+    >>> from engine.judgments import load_judgments
+    >>> from pathlib import Path
+    >>> j = load_judgments(Path(__file__).resolve().parent.parent / "eval" / "judgments.yaml")
+    >>> r = evaluate_judged(graph.load(), j, ["popularity"], tie_seeds=1, bootstrap=10)
+    >>> sorted(r["methods"]["popularity"]) == sorted(["by_list", "by_page", *KEYS, "units"])
+    True
+    """
+    methods = list(dict.fromkeys([DEFAULT_METHOD, *(methods or METHODS)]))
+    for name in methods:
+        get_method(name)
+    queries = judgments.of_set(*sets)
+    rec = Recommender(tg)
+    known = [q for q in queries if _exists(tg, q)]
+    per_method: dict[str, list[list[dict | None]]] = {}
+    for name in methods:
+        base = get_method(name)
+        # a method with continuous scores has no ties to break: one pass is enough
+        seeds = range(tie_seeds) if getattr(base, "ties", True) else range(1)
+        runs = []
+        for seed in seeds:
+            method = TieBroken(base, seed) if getattr(base, "ties", True) else base
+            units = []
+            for q in known:
+                lists = shown_lists(rec, q, method)
+                ranked = shown_lists(rec, q, method, floor=False)
+                units += [_unit(q, ln, lists[ln], ranked[ln]) for ln in LISTS]
+            runs.append(units)
+        per_method[name] = [_average(list(u)) for u in zip(*runs, strict=True)]
+    index = [(q, list_name) for q in known for list_name in LISTS]
+    out: dict = {
+        "default": DEFAULT_METHOD,
+        "sets": list(sets),
+        "queries": len(known),
+        "skipped": [q.id for q in queries if q not in known],
+        "judgments": sum(len(g) for q in known for g in q.grades.values()),
+        "methods": {},
+        "intervals": {},
+    }
+    for name, units in per_method.items():
+        pairs = [(key, u) for key, u in zip(index, units, strict=True) if u is not None]
+        result = _summary([u for _, u in pairs])
+        result["by_page"] = {
+            page: _summary([u for (q, _), u in pairs if q.page == page]) for page in PAGES
+        }
+        result["by_list"] = {
+            ln: _summary([u for (_, ln_), u in pairs if ln_ == ln]) for ln in LISTS
+        }
+        out["methods"][name] = result
+    default = per_method[DEFAULT_METHOD]
+    for name, units in per_method.items():
+        if name == DEFAULT_METHOD:
+            continue
+        out["intervals"][name] = {}
+        for key in ("ndcg@6", "precision"):
+            a = np.array([u[key] if u else np.nan for u in default], dtype=float)
+            b = np.array([u[key] if u else np.nan for u in units], dtype=float)
+            out["intervals"][name][key] = _bootstrap(a, b, bootstrap, seed=len(name))
+    return out
+
+
+def _average(units: list[dict | None]) -> dict | None:
+    if units[0] is None:
+        return None
+    return {k: float(np.mean([u[k] for u in units])) for k in KEYS}
+
+
+def _exists(tg: TopicGraph, q: QueryJudgments) -> bool:
+    if q.page == "comparison":
+        return tg.find_comparison(q.seeds[0]) is not None
+    return all(tg.resolve_topic(s) is not None for s in q.seeds)
