@@ -6,7 +6,10 @@ never change; a new content version builds a new Engine.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from functools import cached_property
+from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,6 +21,8 @@ __all__ = ["Engine", "MAX_SEEDS"]
 
 # A reader's stack is at most this many topics: past it a query says little.
 MAX_SEEDS = 10
+
+T = TypeVar("T")
 
 
 class Engine:
@@ -83,6 +88,23 @@ class Engine:
             shape=(self.n_topics, len(comps)),
         )
         self.topic_comparisons.sort_indices()
+        self._derived: dict = {}
+        self._derived_lock = threading.RLock()  # a build may derive other values
+
+    def derived(self, key, build: Callable[[], T]) -> T:
+        """A value computed from this engine's data by ``build``, computed once.
+
+        Other modules keep what they derive (a PageRank operator, a fitted ranker)
+        here under their own key; the engine never changes, so neither do they.
+        """
+        try:
+            return self._derived[key]
+        except KeyError:
+            pass
+        with self._derived_lock:
+            if key not in self._derived:
+                self._derived[key] = build()
+            return self._derived[key]
 
     def __repr__(self) -> str:
         return (

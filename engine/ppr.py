@@ -104,10 +104,7 @@ class PPR:
     def of(cls, engine: Engine, params: PPRParams | None = None) -> PPR:
         """The PPR of an engine for ``params``, built once and cached on the engine."""
         params = params or PPRParams()
-        cache = engine.__dict__.setdefault("_ppr", {})
-        if params not in cache:
-            cache[params] = cls(engine, params)
-        return cache[params]
+        return engine.derived(("ppr", params), lambda: cls(engine, params))
 
     def vector(self, seeds: list[int]) -> np.ndarray:
         """Stationary distribution over all nodes for a uniform restart on ``seeds``.

@@ -15,6 +15,7 @@ from .ppr import PPR, PPRParams, slice_positions, spread
 
 __all__ = [
     "AA_WEIGHT",
+    "aa_right",
     "adamic_adar_rows",
     "adamic_adar_sum",
     "blend",
@@ -35,7 +36,7 @@ FULL_SCAN_MAX = 20_000
 def adamic_adar_rows(engine: Engine, seeds: list[int], with_tags: bool = True) -> sp.csr_matrix:
     """Adamic-Adar scores of every topic against each seed (one sparse row per seed)."""
     adj = engine.node_adjacency if with_tags else engine.comparison_adjacency
-    return (adj[seeds] @ _aa_right(engine, with_tags)).tocsr()
+    return (adj[seeds] @ aa_right(engine, with_tags)).tocsr()
 
 
 def adamic_adar_sum(engine: Engine, seeds: list[int]) -> np.ndarray:
@@ -49,20 +50,20 @@ def adamic_adar_sum(engine: Engine, seeds: list[int]) -> np.ndarray:
     ids = np.asarray(seeds, dtype=np.int64)
     middle = spread(adj, ids, np.ones(len(ids)))
     support = np.flatnonzero(middle)
-    return spread(_aa_right(engine, True), support, middle[support])
+    return spread(aa_right(engine, True), support, middle[support])
 
 
-def _aa_right(engine: Engine, with_tags: bool) -> sp.csr_matrix:
-    """diag(1 / log degree) @ adjacency[:, topics], built once per engine."""
-    key = "_aa_right_tags" if with_tags else "_aa_right"
-    cached = engine.__dict__.get(key)
-    if cached is None:
+def aa_right(engine: Engine, with_tags: bool) -> sp.csr_matrix:
+    """diag(1 / log degree) @ adjacency[:, topics], built once per engine: row k is
+    what a shared neighbour k adds to each topic's Adamic-Adar score."""
+
+    def build() -> sp.csr_matrix:
         adj = engine.node_adjacency if with_tags else engine.comparison_adjacency
         deg = np.asarray(adj.sum(axis=1)).ravel()
         weight = np.where(deg > 1, 1.0 / np.log(np.maximum(deg, 2)), 0.0)
-        cached = (sp.diags(weight) @ adj[:, : engine.n_topics]).tocsr()
-        engine.__dict__[key] = cached
-    return cached
+        return (sp.diags(weight) @ adj[:, : engine.n_topics]).tocsr()
+
+    return engine.derived(("aa-right", with_tags), build)
 
 
 def blend(ppr: np.ndarray, aa: np.ndarray, aa_weight: float = AA_WEIGHT) -> np.ndarray:
