@@ -8,6 +8,7 @@ import textwrap
 from graph.cli import add_content_option, load_graph, print_json
 from graph.errors import BadRequest
 
+from .evaluate import PROTOCOLS
 from .methods import METHODS
 from .rank import RANK_METHODS
 from .suggest import DEFAULT_LIMIT, MAX_LIMIT
@@ -21,12 +22,16 @@ def _print_suggestions(s) -> None:
     print(f"You might also compare ({q['type']} {what}, method {s.method}):")
     for i, c in enumerate(s.comparisons, 1):
         print(f"{i:>3}. {c.title}  [{c.slug}]  score {c.score:.4f}")
-        for r in c.reasons:
-            print(f"       - {r}")
+        for e in c.evidence:
+            print(f"       - {e.text}  ({e.kind})")
+    if s.notes.get("comparisons"):
+        print(f"     {s.notes['comparisons']}")
     if s.topics:
         print("Related topics:")
         for i, t in enumerate(s.topics, 1):
             print(f"{i:>3}. {t.title}  [{t.slug}]  score {t.score:.4f}  ({'; '.join(t.reasons)})")
+    if s.notes.get("topics"):
+        print(f"     {s.notes['topics']}")
 
 
 def cmd_suggest(args) -> int:
@@ -86,39 +91,78 @@ def cmd_rank(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .evaluate import evaluate
+    from .judged import evaluate_judged
+    from .judgments import load_judgments
 
-    result = evaluate(load_graph(args), args.method, args.splits, args.holdout, args.k, args.seed)
+    tg = load_graph(args)
+    if args.judgments:
+        sets = ("dev", "test") if args.set == "all" else (args.set,)
+        result = evaluate_judged(tg, load_judgments(args.judgments), args.method, sets)
+        if args.json:
+            print_json(result)
+        else:
+            _print_judged(result)
+        return 0
+    result = evaluate(tg, args.method, args.splits, args.holdout, args.k, args.seed, args.protocol)
     if args.json:
         print_json(result)
         return 0
+    _print_link_prediction(result)
+    return 0
+
+
+def _print_judged(result: dict) -> None:
     print(
-        f"{result['splits']} splits, {int(result['holdout'] * 100)}% held out, "
-        f"{result['queries_per_split']} queries per split, coverage of top {result['k']}"
+        f"reader judgments ({', '.join(result['sets'])}): {result['queries']} query pages, "
+        f"{result['judgments']} judgments; precision = share of shown items judged 2"
     )
-    print(f"{'method':<26} {'hits@5':>7} {'hits@10':>8} {'mrr':>7} {'ndcg@10':>8} {'coverage':>9}")
+    head = f"{'method':<26} {'prec':>6} {'nDCG@6':>7} {'judged':>7} {'shown':>6}"
+    print(head + "  " + "  ".join(f"{p + ' prec':>15}" for p in ("comparison", "topic", "stack")))
+    rows = sorted(result["methods"].items(), key=lambda kv: -kv[1]["ndcg@6"])
+    for name, m in rows:
+        mark = " (default)" if name == result["default"] else ""
+        pages = "  ".join(f"{m['by_page'][p]['precision']:>15.3f}" for p in m["by_page"])
+        print(
+            f"{name + mark:<26} {m['precision']:>6.3f} {m['ndcg@6']:>7.3f} "
+            f"{m['judged_share']:>7.2f} {m['shown']:>6.2f}  {pages}"
+        )
+    print("\ndefault minus method, paired bootstrap 95% intervals over query pages:")
+    for name, iv in result["intervals"].items():
+        print(
+            f"{name:<26} nDCG@6 [{iv['ndcg@6'][0]:+.3f}, {iv['ndcg@6'][1]:+.3f}]  "
+            f"precision [{iv['precision'][0]:+.3f}, {iv['precision'][1]:+.3f}]"
+        )
+
+
+def _print_link_prediction(result: dict) -> None:
+    print(
+        f"protocol {result['protocol']}: {result['splits']} splits, "
+        f"{int(result['holdout'] * 100)}% held out, {result['queries']} queries"
+        + (
+            f" (+{result['cold_queries']} cold, reported apart)"
+            if result["protocol"] == "v2"
+            else ""
+        )
+        + f", coverage of top {result['k']}"
+    )
+    print(
+        f"{'method':<26} {'hits@5':>7} {'hits@10':>8} {'mrr':>7} {'ndcg@10':>8} {'coverage':>9}"
+        f"  {'MRR diff, 95% interval':>24}"
+    )
     rows = sorted(result["methods"].items(), key=lambda kv: -kv[1]["mrr"])
     for name, m in rows:
         mark = " (default)" if name == result["default"] else ""
+        iv = result["intervals"].get(name)
+        ci = f"[{iv['mrr'][0]:+.3f}, {iv['mrr'][1]:+.3f}]" if iv else ""
         print(
             f"{name + mark:<26} {m['hits@5']:>7.3f} {m['hits@10']:>8.3f} {m['mrr']:>7.3f} "
-            f"{m['ndcg@10']:>8.3f} {m['coverage']:>9.3f}"
+            f"{m['ndcg@10']:>8.3f} {m['coverage']:>9.3f}  {ci:>24}"
         )
-    print("\nhits@10 / mrr by the query topic's number of comparisons in training:")
-    buckets = list(next(iter(result["by_degree"].values())))
-    print(
-        f"{'method':<26} "
-        + " ".join(
-            f"{b + ' (' + str(result['by_degree'][rows[0][0]][b]['queries']) + ')':>16}"
-            for b in buckets
-        )
-    )
-    for name, _ in rows:
-        cells = result["by_degree"][name]
-        print(
-            f"{name:<26} "
-            + " ".join(f"{cells[b]['hits@10']:>7.3f} / {cells[b]['mrr']:.3f}" for b in buckets)
-        )
-    return 0
+    if result["protocol"] == "v2":
+        print("\ncold queries (query or target keeps no comparison in training), hits@10 / mrr:")
+        for name, _ in rows:
+            c = result["cold"][name]
+            print(f"{name:<26} {c['hits@10']:>7.3f} / {c['mrr']:.3f}")
 
 
 def _limit(value: str) -> int:
@@ -163,12 +207,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_rank)
 
-    p = sub.add_parser("evaluate", help="offline evaluation of every method")
+    p = sub.add_parser("evaluate", help="offline evaluation: link prediction, or reader judgments")
     add_content_option(p)
-    p.add_argument("--splits", type=int, default=5)
+    p.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default="v2",
+        help="link-prediction protocol (v2: related links hidden too, cold queries apart, "
+        "expected-rank ties, paired intervals; v1: the earlier one)",
+    )
+    p.add_argument("--splits", type=int, default=None, help="hold-out splits (v2: 30, v1: 5)")
     p.add_argument("--holdout", type=float, default=0.1)
     p.add_argument("--k", type=int, default=10, help="list length for coverage")
     p.add_argument("--seed", type=int, default=0, help="first split seed")
+    p.add_argument(
+        "--judgments",
+        metavar="PATH",
+        help="score what each method shows against reader judgments (eval/judgments.yaml)",
+    )
+    p.add_argument(
+        "--set",
+        choices=("test", "dev", "all"),
+        default="test",
+        help="judged queries to use (default: test; dev is what the page model was fitted on)",
+    )
     p.add_argument(
         "--method",
         nargs="+",

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from graph import TopicGraph, canonical_slug
 
 from .core import Engine
-from .reasons import _and, _name, _shared_tags, _tag_name
+from .evidence import join_names, shared_tags, tag_name, topic_name
 
 __all__ = ["gaps"]
 
@@ -78,7 +78,8 @@ def gaps(tg_or_engine: TopicGraph | Engine, limit: int = 20, tag: str | None = N
                 "slug": slugs[i],
                 "topics": sorted((engine.topic_slugs[a], engine.topic_slugs[b])),
                 "title": " vs ".join(
-                    _name(engine, t) for t in sorted((a, b), key=lambda t: engine.topic_slugs[t])
+                    topic_name(engine, t)
+                    for t in sorted((a, b), key=lambda t: engine.topic_slugs[t])
                 ),
                 "score": round(float(vals[i]), 6),
                 "reasons": _gap_reasons(engine, a, b),
@@ -89,22 +90,22 @@ def gaps(tg_or_engine: TopicGraph | Engine, limit: int = 20, tag: str | None = N
 
 def _gap_reasons(engine: Engine, a: int, b: int) -> list[str]:
     reasons = []
-    tags = _shared_tags(engine, [a], [b])
+    tags = shared_tags(engine, a, b)
     if tags:
-        names = [_tag_name(engine, t) for t in tags[:3]]
-        reasons.append(f"both tagged {_and(names)}")
+        names = [tag_name(engine, t) for t in tags[:3]]
+        reasons.append(f"both tagged {join_names(names)}")
     common = sorted(
         set(engine.partners(a).tolist()) & set(engine.partners(b).tolist()),
         key=lambda t: engine.topic_slugs[t],
     )
     if common:
-        names = [_name(engine, t) for t in common[:3]]
-        reasons.append(f"both compared with {_and(names)}")
+        names = [topic_name(engine, t) for t in common[:3]]
+        reasons.append(f"both compared with {join_names(names)}")
     sa, sb = engine.topic_slugs[a], engine.topic_slugs[b]
     if sb in engine.tg.topics[sa].related:
-        reasons.append(f"{_name(engine, a)} lists {_name(engine, b)} as related")
+        reasons.append(f"{topic_name(engine, a)} lists {topic_name(engine, b)} as related")
     elif sa in engine.tg.topics[sb].related:
-        reasons.append(f"{_name(engine, b)} lists {_name(engine, a)} as related")
+        reasons.append(f"{topic_name(engine, b)} lists {topic_name(engine, a)} as related")
     da, db = engine.tg.topics[sa].domain, engine.tg.topics[sb].domain
     if da and da == db and da in engine.tg.domains:
         reasons.append(f"both in {engine.tg.domains[da].name}")

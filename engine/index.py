@@ -4,13 +4,14 @@ Built once per content version, so the site serves a page's suggestions with a
 lookup. The index stores each page's ranked candidates before diversity (so any
 list length up to the maximum can be cut from it); reasons are derived at lookup.
 
-Building uses the linearity of PageRank: restarting on {A, B} is the mean of the
-PageRanks of A and of B. So the build computes one PageRank per topic, in batches of
-columns, and every comparison page combines two of them. Up to DENSE_MAX topics the
-vectors are kept whole and the index equals on-demand computation exactly; past it
-each topic keeps its TRUNCATE best entries (scores then in float32), which leaves the
-top of each list intact in practice (docs/performance.md). Large builds run on every
-core: this process and forked workers each take ranges of topics, then of pages.
+The build computes each topic's affinity row once (the learned ranker's logit of
+every topic for it: one PageRank per topic, in batches of columns); a topic page
+reads its row and a comparison page its two sides' rows, then the page model gives
+every candidate its probability. Up to DENSE_MAX topics the rows are whole and the
+index equals on-demand computation exactly; past it each topic keeps its TRUNCATE
+best entries (scores then in float32), which leaves the top of each list intact in
+practice (docs/performance.md). Large builds run on every core: this process and
+forked workers each take ranges of topics, then of pages.
 """
 
 from __future__ import annotations
@@ -29,19 +30,12 @@ import numpy as np
 
 from graph import TopicGraph
 
+from .candidates import CANDIDATES, MAX_LIMIT, PageCandidates
 from .core import Engine
+from .features import FEATURE_PPR
 from .methods import DEFAULT_METHOD
-from .ppr import PPR, PPRParams
-from .scoring import (
-    AA_WEIGHT,
-    _rows,
-    _top_arrays,
-    adamic_adar_rows,
-    blend,
-    rank_comparisons,
-    rank_topics,
-)
-from .suggest import CANDIDATES, MAX_LIMIT, PageCandidates
+from .pagemodel import PAGE_WEIGHTS, page_model
+from .ranker import TRAINING
 
 __all__ = ["SuggestionIndex", "build_index", "index_signature"]
 
@@ -203,8 +197,9 @@ def index_signature() -> dict:
     every saved index stale."""
     return {
         "method": DEFAULT_METHOD,
-        "ppr": asdict(PPRParams()),
-        "aa_weight": AA_WEIGHT,
+        "features": asdict(FEATURE_PPR),
+        "training": asdict(TRAINING),
+        "page_weights": PAGE_WEIGHTS.to_dict() if PAGE_WEIGHTS is not None else None,
         "dense_max": DENSE_MAX,
         "truncate": TRUNCATE,
         "candidates": CANDIDATES,
@@ -220,139 +215,73 @@ def _fingerprint(engine: Engine) -> str:
     return h.hexdigest()[:16]
 
 
-class _DensePages:
-    """Exact page lists from whole PageRank vectors (small graphs).
+class _Affinities:
+    """Every topic's affinity (the learned ranker's logit) to every topic.
 
-    Same arithmetic as computing a page on demand, so the numbers are identical.
-    """
-
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        n = engine.n_topics
-        self.ppr = PPR.of(engine)
-        self.vectors = np.empty((n, n), dtype=np.float32)
-        for lo in range(0, n, DENSE_BATCH):
-            ids = list(range(lo, min(n, lo + DENSE_BATCH)))
-            self.vectors[:, lo : lo + len(ids)] = self.ppr.vectors([[t] for t in ids])[:n]
-        self.aa = adamic_adar_rows(engine, list(range(n)))
-
-    def __call__(self, seeds, skip_comparisons, skip_topics):
-        p = self.vectors[:, seeds].mean(axis=1) * self.ppr.damping
-        a = np.asarray(self.aa[seeds].sum(axis=0)).ravel()
-        scores = blend(p, a, AA_WEIGHT)
-        comps = rank_comparisons(
-            self.engine, scores, seeds, set(skip_comparisons.tolist()), CANDIDATES
-        )
-        topics = rank_topics(self.engine, scores, skip_topics, MAX_LIMIT)
-        return (
-            np.array([c for c, _ in comps], np.int64),
-            np.array([v for _, v in comps]),
-            np.array([t for t, _ in topics], np.int64),
-            np.array([v for _, v in topics]),
-        )
-
-
-class _TruncatedPages:
-    """Page lists from each topic's TRUNCATE best PageRank entries (large graphs).
-
-    A page's scores live on the support of its seeds' kept entries and Adamic-Adar
-    rows; topics outside it score 0, so only comparisons with both ends inside can
-    score at all.
+    Up to DENSE_MAX topics the rows are whole and computed exactly as a page computes
+    them on demand, so the index equals on-demand pages to the last bit. Past it each
+    row keeps its TRUNCATE best entries; the others read as the row's smallest kept
+    value, which leaves them behind every kept one.
     """
 
     def __init__(self, engine: Engine, progress=None):
         self.engine = engine
+        self.exact = engine.n_topics <= DENSE_MAX
         n = engine.n_topics
-        keep = min(TRUNCATE, n)
-        self.keep_idx = np.empty((n, keep), dtype=np.int32)
-        self.keep_val = np.empty((n, keep), dtype=np.float32)
-
-        def store(bounds, part):
-            lo, hi = bounds
-            self.keep_idx[lo:hi], self.keep_val[lo:hi] = part
-
+        pm = page_model(engine)
+        # fit the ranker and build the feature space once, before any fork
+        _ = pm.ranker, pm.space
         _WORK["engine"] = engine
-        _fan_out(_truncated_vectors, _ranges(n, BATCH * 32), store)
-        if progress:
-            progress("topic vectors", n, n)
-        aa = adamic_adar_rows(engine, list(range(n)))
-        self.aa_ptr, self.aa_idx = aa.indptr, aa.indices
-        self.aa_val = aa.data.astype(np.float32)
-        del aa
-        self.where = np.zeros(n, dtype=np.int64)
-        self.inside = np.zeros(n, dtype=bool)
-        self.full = np.zeros(n)
+        if self.exact:
+            self.full = np.empty((n, n))
 
-    def __call__(self, seeds, skip_comparisons, skip_topics):
-        e = self.engine
-        for s in seeds:
-            self.inside[self.keep_idx[s]] = True
-            self.inside[self.aa_idx[self.aa_ptr[s] : self.aa_ptr[s + 1]]] = True
-        support = np.flatnonzero(self.inside)
-        self.where[support] = np.arange(len(support))
-        p = np.zeros(len(support))
-        a = np.zeros(len(support))
-        for s in seeds:
-            p[self.where[self.keep_idx[s]]] += self.keep_val[s]
-            lo, hi = self.aa_ptr[s], self.aa_ptr[s + 1]
-            a[self.where[self.aa_idx[lo:hi]]] += self.aa_val[lo:hi]
-        p /= len(seeds)
-        score = blend(p, a, AA_WEIGHT)
-        # topics
-        ts = score.copy()
-        out_t = skip_topics[self.inside[skip_topics]]
-        ts[self.where[out_t]] = -np.inf
-        t_ids, t_sc = _top_arrays(support, ts, MAX_LIMIT)
-        finite = np.isfinite(t_sc)
-        t_ids, t_sc = t_ids[finite], t_sc[finite]
-        # comparisons: seeds no higher than the best other topic (as rank_comparisons)
-        seed_pos = self.where[np.asarray(seeds)]
-        others = np.ones(len(support), dtype=bool)
-        others[seed_pos] = False
-        if others.any():
-            score[seed_pos] = np.minimum(score[seed_pos], score[others].max())
-        self.full[support] = score
-        want = CANDIDATES + len(skip_comparisons)
-        ends = e.comparison_ends
-        k = min(len(support), max(64, want))
-        top = support[np.argpartition(-score, k - 1)[:k]]
-        threshold = self.full[top].min()
-        cand, cs = self._score(_rows(e.topic_comparisons, top), ends)
-        if (cs > threshold).sum() < want:
-            cand, cs = self._score(_rows(e.topic_comparisons, support), ends)
-        if len(skip_comparisons) == 1:
-            keep = cand != skip_comparisons[0]
+            def store(bounds, part):
+                self.full[bounds[0] : bounds[1]] = part
+
+            _fan_out(_affinity_rows, _ranges(n, DENSE_BATCH), store)
         else:
-            keep = ~np.isin(cand, skip_comparisons)
-        c_ids, c_sc = _top_arrays(cand[keep], cs[keep], CANDIDATES)
-        self.full[support] = 0.0
-        self.inside[support] = False
-        return c_ids, c_sc, t_ids, t_sc
+            keep = min(TRUNCATE, n)
+            self.keep_idx = np.empty((n, keep), dtype=np.int32)
+            self.keep_val = np.empty((n, keep), dtype=np.float32)
 
-    def _score(self, cand, ends):
-        cand = np.sort(cand)
-        cand = cand[np.r_[True, cand[1:] != cand[:-1]]] if len(cand) else cand
-        return cand, np.sqrt(self.full[ends[cand, 0]] * self.full[ends[cand, 1]])
+            def store(bounds, part):
+                lo, hi = bounds
+                self.keep_idx[lo:hi], self.keep_val[lo:hi] = part
+
+            _fan_out(_truncated_rows, _ranges(n, BATCH * 32), store)
+        if progress:
+            progress("topic affinities", n, n)
+
+    def rows(self, seeds: list[int]) -> np.ndarray:
+        if self.exact:
+            return self.full[seeds]
+        out = np.empty((len(seeds), self.engine.n_topics))
+        for i, s in enumerate(seeds):
+            out[i] = self.keep_val[s].min()
+            out[i, self.keep_idx[s]] = self.keep_val[s]
+        return out
 
 
-def _truncated_vectors(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Each topic's best damped PageRank entries, for topics lo..hi-1."""
+def _affinity_rows(bounds: tuple[int, int]) -> np.ndarray:
+    """Whole affinity rows of topics lo..hi-1 (one PageRank batch)."""
     engine = _WORK["engine"]
-    n = engine.n_topics
-    ppr = PPR.of(engine)
-    damping = ppr.damping.astype(np.float32)[:, None]
+    return page_model(engine).affinities(list(range(*bounds)))
+
+
+def _truncated_rows(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The TRUNCATE best affinities of topics lo..hi-1, in batches of BATCH."""
+    engine = _WORK["engine"]
+    pm = page_model(engine)
     lo, hi = bounds
-    keep = min(TRUNCATE, n)
-    keep_idx = np.empty((hi - lo, keep), dtype=np.int32)
-    keep_val = np.empty((hi - lo, keep), dtype=np.float32)
+    keep = min(TRUNCATE, engine.n_topics)
+    idx = np.empty((hi - lo, keep), dtype=np.int32)
+    val = np.empty((hi - lo, keep), dtype=np.float32)
     for start in range(lo, hi, BATCH):
-        ids = list(range(start, min(hi, start + BATCH)))
-        cols = ppr.vectors_sparse_start([[t] for t in ids])[:n]
-        cols *= damping
-        part = np.argpartition(-cols, keep - 1, axis=0)[:keep]
-        keep_idx[start - lo : start - lo + len(ids)] = part.T
-        keep_val[start - lo : start - lo + len(ids)] = np.take_along_axis(cols, part, axis=0).T
-    return keep_idx, keep_val
+        rows = pm.affinities(list(range(start, min(hi, start + BATCH))), batch=True)
+        part = np.argpartition(-rows, keep - 1, axis=1)[:, :keep]
+        idx[start - lo : start - lo + len(rows)] = part
+        val[start - lo : start - lo + len(rows)] = np.take_along_axis(rows, part, axis=1)
+    return idx, val
 
 
 # Objects forked workers read (set before the fork, inherited copy-on-write).
@@ -386,20 +315,22 @@ def _fan_out(func, ranges: list[tuple[int, int]], consume) -> None:
 
 def _page_rows(bounds: tuple[int, int]) -> tuple[_Lists, _Lists]:
     """Candidate lists for index rows lo..hi-1 (topic pages, then comparisons)."""
-    engine, page, dtype = _WORK["engine"], _WORK["page"], _WORK["dtype"]
+    engine, aff, dtype = _WORK["engine"], _WORK["affinities"], _WORK["dtype"]
+    pm = page_model(engine)
     n = engine.n_topics
     lo, hi = bounds
     comps = _Lists.empty(hi - lo, CANDIDATES, dtype)
     topics = _Lists.empty(hi - lo, MAX_LIMIT, dtype)
     for row in range(lo, hi):
         if row < n:
-            lists = page([row], engine.comparisons_of(row), np.r_[row, engine.partners(row)])
+            seeds, page, skip_c = [row], "topic", engine.comparisons_of(row)
         else:
             cid = row - n
-            a, b = (int(x) for x in engine.comparison_ends[cid])
-            lists = page([a, b], np.array([cid]), np.array([a, b]))
-        comps.put(row - lo, lists[0], lists[1])
-        topics.put(row - lo, lists[2], lists[3])
+            seeds = [int(x) for x in engine.comparison_ends[cid]]
+            page, skip_c = "comparison", np.array([cid])
+        cand = pm.score(seeds, page, skip_c, seeds, aff=aff.rows(seeds))
+        comps.put(row - lo, cand.comparisons, cand.comparison_scores)
+        topics.put(row - lo, cand.topics, cand.topic_scores)
     return comps, topics
 
 
@@ -408,22 +339,21 @@ def build_index(tg_or_engine: TopicGraph | Engine, progress=None) -> SuggestionI
     start = time.perf_counter()
     engine = tg_or_engine if isinstance(tg_or_engine, Engine) else Engine(tg_or_engine)
     n, m = engine.n_topics, len(engine.comparison_ends)
-    exact = n <= DENSE_MAX
-    page = _DensePages(engine) if exact else _TruncatedPages(engine, progress)
-    t_vectors = time.perf_counter() - start
-    # float64 keeps small builds bit-identical to on-demand pages; float32 halves a
-    # large index (whose lists are approximate anyway)
-    dtype = np.float64 if exact else np.float32
-    comps = _Lists.empty(n + m, CANDIDATES, dtype)
-    topics = _Lists.empty(n + m, MAX_LIMIT, dtype)
-
-    def store(bounds, part):
-        comps.copy_rows(bounds[0], part[0])
-        topics.copy_rows(bounds[0], part[1])
-
-    # rows 0..n-1 are topic pages, n..n+m-1 comparison pages
-    _WORK.update(engine=engine, page=page, dtype=dtype)
     try:
+        affinities = _Affinities(engine, progress)
+        t_vectors = time.perf_counter() - start
+        # float64 keeps small builds bit-identical to on-demand pages; float32 halves a
+        # large index (whose lists are approximate anyway)
+        dtype = np.float64 if affinities.exact else np.float32
+        comps = _Lists.empty(n + m, CANDIDATES, dtype)
+        topics = _Lists.empty(n + m, MAX_LIMIT, dtype)
+
+        def store(bounds, part):
+            comps.copy_rows(bounds[0], part[0])
+            topics.copy_rows(bounds[0], part[1])
+
+        # rows 0..n-1 are topic pages, n..n+m-1 comparison pages
+        _WORK.update(engine=engine, affinities=affinities, dtype=dtype)
         _fan_out(_page_rows, _ranges(n + m, 5_000), store)
     finally:
         _WORK.clear()
@@ -441,6 +371,6 @@ def build_index(tg_or_engine: TopicGraph | Engine, progress=None) -> SuggestionI
         "pages": n + m,
         "vectors_s": round(t_vectors, 3),
         "total_s": round(time.perf_counter() - start, 3),
-        "exact": exact,
+        "exact": affinities.exact,
     }
     return index

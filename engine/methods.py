@@ -21,7 +21,7 @@ from .scoring import AA_WEIGHT, adamic_adar_rows, blended_scores
 
 __all__ = ["DEFAULT_METHOD", "METHODS", "Method", "get_method"]
 
-DEFAULT_METHOD = "ppr-aa"
+DEFAULT_METHOD = "learned"
 
 
 class Method:
@@ -73,6 +73,31 @@ class BlendedPPR(Method):
 
     def topic_scores(self, engine, seeds, per_seed: bool = True):
         return blended_scores(engine, seeds, self.params, self.aa_weight, per_seed)
+
+
+class LearnedRanker(Method):
+    """Logistic regression over graph features, learned from the graph's own hidden
+    comparisons (engine/ranker.py); fitted once per engine."""
+
+    name = "learned"
+    description = (
+        "logistic regression over PageRank, Adamic-Adar, rarity-weighted shared tags, "
+        "kind, domain and hubness, trained on the graph's own hidden comparisons"
+    )
+    ties = False
+
+    def model(self, engine: Engine):
+        from .ranker import fit_topic_model
+
+        return engine.derived("topic-model", lambda: fit_topic_model(engine))
+
+    def topic_scores(self, engine, seeds):
+        from .features import FeatureSpace
+
+        space = engine.derived("feature-space", lambda: FeatureSpace(engine))
+        model = self.model(engine)
+        logits = [model.logits(space.columns(s)) for s in seeds]
+        return logits[0] if len(logits) == 1 else np.max(logits, axis=0)
 
 
 class RandomScores(Method):
@@ -169,6 +194,7 @@ def _neighbourhood_methods() -> list[Method]:
 METHODS: dict[str, Method] = {
     m.name: m
     for m in [
+        LearnedRanker(),
         BlendedPPR(),
         PersonalizedPageRank(),
         RandomScores(),
@@ -180,8 +206,11 @@ METHODS: dict[str, Method] = {
 }
 
 
-def get_method(name: str | None) -> Method:
-    """The method called ``name`` (None: the default); BadRequest lists the names."""
+def get_method(name: str | Method | None) -> Method:
+    """The method called ``name`` (None: the default; a Method is returned as it is);
+    BadRequest lists the names."""
+    if isinstance(name, Method):
+        return name
     if name is None:
         return METHODS[DEFAULT_METHOD]
     try:

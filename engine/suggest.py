@@ -1,39 +1,56 @@
 """Suggestions for a comparison page, a topic page, or any stack of 1-10 topics.
 
-Each suggestion names a page that exists, never the query's own page, and carries
-its score and reasons. Page suggestions come from the precomputed index when one is
-attached (the site's case); ad-hoc stacks and non-default methods are computed on
-demand on the engine's cached matrices.
+The default method shows a reader only what clears a calibrated confidence floor:
+each candidate carries the page model's probability that this page's reader would
+click it (``pagemodel.py``), and a list takes candidates while that probability is at
+least FLOOR, and while it is at least LOW_FLOOR until MIN_SHOWN are in. A list may so
+come out shorter than its limit, even below MIN_SHOWN when the graph has nothing
+better, and then says so; it is never empty while a candidate with a real link
+exists. Every shown suggestion carries evidence of why (``evidence.py``) and at least
+one piece of it says how it bears on the page: popularity alone never is a reason.
+
+A stack is served part by part: each of its topics first gets the best suggestion that
+involves it, or a topic compared with it or related to it, then the rest is filled by
+probability, no part taking more than its share.
+
+Other methods (the baselines) rank by their topic scores as before, fill the list to
+its limit and keep no topic in more than half of it.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from graph import TopicGraph
 from graph.errors import BadRequest, NotFound
 
+from .candidates import CANDIDATES, DEFAULT_LIMIT, MAX_LIMIT, PageCandidates
 from .core import Engine
-from .methods import DEFAULT_METHOD, BlendedPPR, get_method
-from .reasons import comparison_reasons, topic_reasons
+from .evidence import Evidence, comparison_evidence, has_link, topic_evidence
+from .methods import DEFAULT_METHOD, BlendedPPR, Method, get_method
+from .pagemodel import page_model
 from .scoring import diversify, rank_comparisons, rank_topics
 
 __all__ = [
     "DEFAULT_LIMIT",
+    "FLOOR",
+    "LOW_FLOOR",
     "MAX_LIMIT",
+    "MIN_SHOWN",
     "Recommender",
     "Suggestion",
     "Suggestions",
     "check_limit",
 ]
 
-DEFAULT_LIMIT = 6
-MAX_LIMIT = 50
-# Candidates kept per page before diversity is applied: enough that a diverse list
-# of MAX_LIMIT can almost always be filled.
-CANDIDATES = 3 * MAX_LIMIT
+# Calibrated on the development judgments (docs/evaluation.md): the probability, by the
+# page model, that the page's reader would click a suggestion next.
+FLOOR = 0.5
+LOW_FLOOR = 0.3
+MIN_SHOWN = 3
 
 
 def check_limit(limit: int | None) -> int:
@@ -53,14 +70,27 @@ class Suggestion:
     slug: str
     title: str
     score: float
-    reasons: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
     topics: tuple[str, ...]
+    serves: tuple[str, ...] = ()  # on a stack: the stack's topics it serves
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(e.text for e in self.evidence)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["reasons"] = list(self.reasons)
-        d["topics"] = list(self.topics)
-        return d
+        out = {
+            "kind": self.kind,
+            "slug": self.slug,
+            "title": self.title,
+            "score": self.score,
+            "reasons": list(self.reasons),
+            "evidence": [e.to_dict() for e in self.evidence],
+            "topics": list(self.topics),
+        }
+        if self.serves:
+            out["serves"] = list(self.serves)
+        return out
 
 
 @dataclass(frozen=True)
@@ -71,6 +101,8 @@ class Suggestions:
     method: str
     comparisons: list[Suggestion] = field(default_factory=list)
     topics: list[Suggestion] = field(default_factory=list)
+    # Per list, a sentence when it came out short because nothing else is close.
+    notes: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -78,17 +110,8 @@ class Suggestions:
             "method": self.method,
             "comparisons": [s.to_dict() for s in self.comparisons],
             "topics": [s.to_dict() for s in self.topics],
+            "notes": {k: self.notes.get(k) for k in ("comparisons", "topics")},
         }
-
-
-@dataclass
-class PageCandidates:
-    """A page's ranked candidates before diversity: what the index stores."""
-
-    comparisons: np.ndarray  # comparison ids, best first
-    comparison_scores: np.ndarray
-    topics: np.ndarray  # topic ids, best first
-    topic_scores: np.ndarray
 
 
 class Recommender:
@@ -97,9 +120,9 @@ class Recommender:
     >>> import graph
     >>> rec = Recommender(graph.load())
     >>> s = rec.for_comparison("mysql-vs-postgresql")
-    >>> len(s.comparisons), "mysql-vs-postgresql" in [c.slug for c in s.comparisons]
-    (6, False)
-    >>> all(c.reasons for c in s.comparisons)
+    >>> 1 <= len(s.comparisons) <= 6, "mysql-vs-postgresql" in [c.slug for c in s.comparisons]
+    (True, False)
+    >>> all(c.evidence for c in s.comparisons)
     True
     """
 
@@ -110,7 +133,10 @@ class Recommender:
 
     # ------------------------------------------------------------ page definitions
     def page_seeds(self, kind: str, slug: str) -> tuple[list[int], set[int], list[int]]:
-        """(seed topics, comparisons to leave out, topics to leave out) for a page."""
+        """(seed topics, comparisons to leave out, topics to leave out) for a page.
+
+        A comparison page leaves out itself and its two topics; a topic page its own
+        comparisons (the page lists them) and itself."""
         e = self.engine
         if kind == "comparison":
             c = self.tg.comparison(slug)
@@ -119,17 +145,26 @@ class Recommender:
         topic = self.tg.topic(slug)
         t = e.topic_id[topic.slug]
         own = {int(c) for c in e.comparisons_of(t)}
-        return [t], own, [t, *e.partners(t).tolist()]
+        return [t], own, [t]
 
-    def page_candidates(self, kind: str, slug: str, method: str | None = None) -> PageCandidates:
+    def page_candidates(
+        self, kind: str, slug: str, method: str | Method | None = None
+    ) -> PageCandidates:
         """Ranked candidates of one page, from the index when it has them."""
-        name = method or DEFAULT_METHOD
-        if self.index is not None and name == DEFAULT_METHOD:
-            found = self.index.get(kind, self._canonical(kind, slug))
+        chosen = get_method(method)
+        canonical = self._canonical(kind, slug)
+        if chosen.name == DEFAULT_METHOD and self.index is not None:
+            found = self.index.get(kind, canonical)
             if found is not None:
                 return found
-        seeds, skip_c, skip_t = self.page_seeds(kind, slug)
-        scores = get_method(name).topic_scores(self.engine, seeds)
+        seeds, skip_c, skip_t = self.page_seeds(kind, canonical)
+        if chosen.name == DEFAULT_METHOD:
+            return page_model(self.engine).score(seeds, kind, sorted(skip_c), skip_t)
+        scores = chosen.topic_scores(self.engine, seeds)
+        # baselines keep their former page definition: a topic page's related topics
+        # leave out the topics it is compared with
+        if kind == "topic":
+            skip_t = [*skip_t, *self.engine.partners(seeds[0]).tolist()]
         return candidates_from_scores(self.engine, scores, seeds, skip_c, skip_t)
 
     def _canonical(self, kind: str, slug: str) -> str:
@@ -139,18 +174,30 @@ class Recommender:
 
     # ------------------------------------------------------------ public queries
     def for_comparison(
-        self, slug: str, limit: int | None = None, method: str | None = None, diverse: bool = True
+        self,
+        slug: str,
+        limit: int | None = None,
+        method: str | Method | None = None,
+        diverse: bool = True,
+        floor: bool = True,
     ) -> Suggestions:
-        """Suggestions for the page of comparison ``slug`` (either order, aliases)."""
+        """Suggestions for the page of comparison ``slug`` (either order, aliases).
+        Without ``floor`` the default method fills its lists like a baseline (for
+        measuring its ranking apart from its floor)."""
         limit = check_limit(limit)
         c = self.tg.comparison(slug)
         seeds, _, _ = self.page_seeds("comparison", c.slug)
         cand = self.page_candidates("comparison", c.slug, method)
         query = {"type": "comparison", "slug": c.slug, "topics": [c.a.topic, c.b.topic]}
-        return self._assemble(query, method, cand, seeds, limit, diverse)
+        return self._assemble(query, method, cand, seeds, limit, diverse, floor=floor)
 
     def for_topic(
-        self, slug: str, limit: int | None = None, method: str | None = None, diverse: bool = True
+        self,
+        slug: str,
+        limit: int | None = None,
+        method: str | Method | None = None,
+        diverse: bool = True,
+        floor: bool = True,
     ) -> Suggestions:
         """Suggestions for the page of topic ``slug`` (or an alias)."""
         limit = check_limit(limit)
@@ -158,31 +205,35 @@ class Recommender:
         seeds, _, _ = self.page_seeds("topic", topic.slug)
         cand = self.page_candidates("topic", topic.slug, method)
         query = {"type": "topic", "slug": topic.slug, "topics": [topic.slug]}
-        return self._assemble(query, method, cand, seeds, limit, diverse)
+        return self._assemble(query, method, cand, seeds, limit, diverse, floor=floor)
 
     def for_topics(
         self,
         slugs: list[str],
         limit: int | None = None,
-        method: str | None = None,
+        method: str | Method | None = None,
         diverse: bool = True,
+        floor: bool = True,
     ) -> Suggestions:
         """Suggestions for a reader's stack of 1-10 topics, computed on demand.
 
         >>> import graph
         >>> s = Recommender(graph.load()).for_topics(["python", "postgres"], limit=4)
-        >>> s.query["topics"], len(s.comparisons)
-        (['python', 'postgresql'], 4)
+        >>> s.query["topics"], 1 <= len(s.comparisons) <= 4
+        (['python', 'postgresql'], True)
         """
         limit = check_limit(limit)
         seeds = self.engine.seed_ids(slugs)
         chosen = get_method(method)
+        topics = [self.engine.topic_slugs[s] for s in seeds]
+        query = {"type": "topics", "topics": topics}
+        if chosen.name == DEFAULT_METHOD:
+            cand = page_model(self.engine).score(seeds, "stack", (), seeds)
+            return self._assemble(query, method, cand, seeds, limit, diverse, True, floor)
         if isinstance(chosen, BlendedPPR):
             scores = chosen.topic_scores(self.engine, seeds, per_seed=False)
         else:
             scores = chosen.topic_scores(self.engine, seeds)
-        topics = [self.engine.topic_slugs[s] for s in seeds]
-        query = {"type": "topics", "topics": topics}
         # Rank a few times the list length; only when diversity leaves the list short
         # is the full candidate list needed.
         count = min(CANDIDATES, 5 * limit)
@@ -193,40 +244,125 @@ class Recommender:
             result = self._assemble(query, method, cand, seeds, limit, diverse)
         return result
 
-    def _assemble(self, query, method, cand: PageCandidates, seeds, limit, diverse) -> Suggestions:
+    # ------------------------------------------------------------ lists
+    def _assemble(
+        self,
+        query,
+        method,
+        cand: PageCandidates,
+        seeds,
+        limit,
+        diverse,
+        stack: bool = False,
+        floor: bool = True,
+    ) -> Suggestions:
         e = self.engine
+        name = get_method(method).name
         ranked = list(zip(cand.comparisons.tolist(), cand.comparison_scores.tolist(), strict=True))
-        chosen = diversify(e, ranked, limit) if diverse else ranked[:limit]
-        comparisons = []
-        for cid, score in chosen:
-            comp = self.tg.comparisons[e.comparison_slugs[cid]]
-            a, b = sorted((comp.a.topic, comp.b.topic))
-            comparisons.append(
-                Suggestion(
-                    "comparison",
-                    comp.slug,
-                    f"{self.tg.topics[a].name} vs {self.tg.topics[b].name}",
-                    round(score, 6),
-                    tuple(comparison_reasons(e, cid, seeds)),
-                    (a, b),
-                )
-            )
-        topics = []
-        for tid, score in zip(
-            cand.topics[:limit].tolist(), cand.topic_scores[:limit].tolist(), strict=True
-        ):
-            slug = e.topic_slugs[tid]
-            topics.append(
-                Suggestion(
-                    "topic",
-                    slug,
-                    self.tg.topics[slug].name,
-                    round(score, 6),
-                    tuple(topic_reasons(e, tid, seeds)),
-                    (slug,),
-                )
-            )
-        return Suggestions(query, method or DEFAULT_METHOD, comparisons, topics)
+        topics = list(zip(cand.topics.tolist(), cand.topic_scores.tolist(), strict=True))
+        notes: dict[str, str] = {}
+        if name != DEFAULT_METHOD:
+            chosen = diversify(e, ranked, limit) if diverse else ranked[:limit]
+            comps = [self._comparison(cid, p, seeds) for cid, p in chosen]
+            tops = [self._topic(tid, p, seeds) for tid, p in topics[:limit]]
+            return Suggestions(query, name, comps, tops, notes)
+        bars = (FLOOR, LOW_FLOOR) if floor else (-1.0, -1.0)
+        if stack and len(seeds) > 1:
+            comps = self._stack_list(ranked, seeds, limit, bars)
+        else:
+            comps = self._floored(ranked, seeds, limit, self._comparison, diverse, bars)
+        tops = self._floored(topics, seeds, limit, self._topic, False, bars)
+        for key, items in (("comparisons", comps), ("topics", tops)):
+            if floor and len(items) < min(MIN_SHOWN, limit):
+                notes[key] = _shortfall(key, len(items))
+        return Suggestions(query, name, comps, tops, notes)
+
+    def _floored(self, ranked, seeds, limit, build, diverse, bars) -> list[Suggestion]:
+        """The best candidates that clear the floor and have a real link (see above)."""
+        out: list[Suggestion] = []
+        used: dict[int, int] = {}
+        cap = max(1, limit // 2)
+        high, low = bars
+        for cid, p in ranked:
+            if len(out) == limit or p < (high if len(out) >= MIN_SHOWN else low):
+                break
+            item = build(cid, p, seeds)
+            if not has_link(item.evidence):
+                continue
+            if diverse and build == self._comparison and not _room(self.engine, cid, used, cap):
+                continue
+            out.append(item)
+        if not out:  # never an empty list while something linked exists
+            for cid, p in ranked:
+                item = build(cid, p, seeds)
+                if has_link(item.evidence):
+                    return [item]
+        return out
+
+    def _stack_list(self, ranked, seeds, limit, bars) -> list[Suggestion]:
+        """Each part of the stack served first, then the rest by probability."""
+        e = self.engine
+        high, low = bars
+        share = math.ceil(limit / len(seeds)) + 1
+        serving = {cid: _serves(e, cid, seeds) for cid, _ in ranked}
+        chosen: list[tuple[int, float]] = []
+        load = dict.fromkeys(seeds, 0)
+
+        def take(cid, p) -> bool:
+            item = self._comparison(cid, p, seeds)
+            if not has_link(item.evidence) or any(c == cid for c, _ in chosen):
+                return False
+            chosen.append((cid, p))
+            for s in serving[cid]:
+                load[s] += 1
+            return True
+
+        for s in seeds:  # coverage: each part's best, if anything near it is close enough
+            if len(chosen) == limit or load[s]:
+                continue
+            for cid, p in ranked:
+                if p < low:
+                    break
+                if s in serving[cid] and take(cid, p):
+                    break
+        for cid, p in ranked:
+            if len(chosen) == limit or p < (high if len(chosen) >= MIN_SHOWN else low):
+                break
+            if any(load[s] >= share for s in serving[cid]):
+                continue
+            take(cid, p)
+        chosen.sort(key=lambda x: (-x[1], x[0]))
+        return [
+            self._comparison(cid, p, seeds, tuple(e.topic_slugs[s] for s in serving[cid]))
+            for cid, p in chosen
+        ]
+
+    def _comparison(self, cid: int, score: float, seeds, serves=()) -> Suggestion:
+        e = self.engine
+        comp = self.tg.comparisons[e.comparison_slugs[cid]]
+        a, b = sorted((comp.a.topic, comp.b.topic))
+        return Suggestion(
+            "comparison",
+            comp.slug,
+            f"{self.tg.topics[a].name} vs {self.tg.topics[b].name}",
+            round(score, 6),
+            tuple(comparison_evidence(e, cid, seeds)),
+            (a, b),
+            serves,
+        )
+
+    def _topic(self, tid: int, score: float, seeds, serves=()) -> Suggestion:
+        e = self.engine
+        slug = e.topic_slugs[tid]
+        return Suggestion(
+            "topic",
+            slug,
+            self.tg.topics[slug].name,
+            round(score, 6),
+            tuple(topic_evidence(e, tid, seeds)),
+            (slug,),
+            serves,
+        )
 
     def resolve(self, slug: str) -> tuple[str, str]:
         """('comparison' or 'topic', canonical slug) for a page slug; NotFound else."""
@@ -241,6 +377,43 @@ class Recommender:
         raise NotFound("topic or comparison", slug, self.tg.similar_topics(slug))
 
 
+def _shortfall(key: str, count: int) -> str:
+    """What a short list says: the graph has nothing else close to the page."""
+    noun = "comparison" if key == "comparisons" else "topic"
+    if count == 0:
+        return f"No other {noun} is close enough to this page to suggest."
+    if count == 1:
+        return f"Only one {noun} is close enough to this page to suggest."
+    return f"Only {count} {noun}s are close enough to this page to suggest."
+
+
+def _room(e: Engine, cid: int, used: dict[int, int], cap: int) -> bool:
+    """Whether comparison ``cid`` keeps each of its topics within ``cap`` uses; if so,
+    count them."""
+    a, b = (int(x) for x in e.comparison_ends[cid])
+    if used.get(a, 0) >= cap or used.get(b, 0) >= cap:
+        return False
+    used[a] = used.get(a, 0) + 1
+    used[b] = used.get(b, 0) + 1
+    return True
+
+
+def _serves(e: Engine, cid: int, seeds: list[int]) -> tuple[int, ...]:
+    """The stack topics a comparison serves: it involves one, or a topic compared with
+    one or related to one."""
+    out = []
+    for s in seeds:
+        near = {s, *e.partners(s).tolist(), *_related(e, s)}
+        if any(int(t) in near for t in e.comparison_ends[cid]):
+            out.append(s)
+    return tuple(out)
+
+
+def _related(e: Engine, topic: int) -> list[int]:
+    rel = e.related_topics
+    return rel.indices[rel.indptr[topic] : rel.indptr[topic + 1]].tolist()
+
+
 def candidates_from_scores(
     engine: Engine,
     scores: np.ndarray,
@@ -250,6 +423,7 @@ def candidates_from_scores(
     comparisons: int = CANDIDATES,
     topics: int = MAX_LIMIT,
 ) -> PageCandidates:
+    """Candidates of a baseline method, ranked from its topic scores."""
     comps = rank_comparisons(engine, scores, seeds, skip_comparisons, comparisons)
     topics = rank_topics(engine, scores, skip_topics, topics)
     return PageCandidates(

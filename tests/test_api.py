@@ -86,8 +86,11 @@ def test_limit_is_bounded(client, path):
 
 
 def test_limit_bounds_accepted(client):
+    """limit is a maximum: the default method shows what clears its floor, at most that."""
     for limit in (1, 50):
         r = client.get(f"/api/v1/topics/python/suggestions?limit={limit}")
+        assert r.status_code == 200 and 1 <= len(r.get_json()["topics"]) <= limit
+        r = client.get(f"/api/v1/topics/python/suggestions?limit={limit}&method=ppr")
         assert r.status_code == 200 and len(r.get_json()["topics"]) == limit
 
 

@@ -54,9 +54,7 @@ def test_hits_on_unchanged_content_and_misses_on_any_change(mini, cache_dir, mon
     assert SiteState.from_folder(mini.root).from_cache is False
 
 
-def test_entry_from_another_content_version_under_the_same_key_is_refused(
-    mini, cache_dir, caplog
-):
+def test_entry_from_another_content_version_under_the_same_key_is_refused(mini, cache_dir, caplog):
     SiteState.from_folder(mini.root)
     entry = entries(cache_dir)[0]
     # Same names, sizes and times (the key), other bytes: the key cannot tell them
@@ -121,7 +119,7 @@ def test_changed_engine_parameter_or_package_version_invalidates(mini, cache_dir
 
     assert SiteState.from_folder(mini.root).from_cache is False
     assert SiteState.from_folder(mini.root).from_cache is True
-    monkeypatch.setattr(engine.index, "AA_WEIGHT", 0.5)
+    monkeypatch.setattr(engine.index, "TRAINING", engine.index.TRAINING.__class__(rounds=2))
     assert SiteState.from_folder(mini.root).from_cache is False
     assert SiteState.from_folder(mini.root).from_cache is True
     monkeypatch.setattr(web.cache, "package_version", lambda: "999.0")

@@ -102,14 +102,20 @@ def test_suggest_answers_a_comparison_in_either_order_and_a_stack(capsys):
     data = json.loads(out)
     assert code == 0 and data["query"]["slug"] == "mysql-vs-postgresql"
     slugs = [c["slug"] for c in data["comparisons"]]
-    assert len(slugs) == 4 and "mysql-vs-postgresql" not in slugs
+    assert 1 <= len(slugs) <= 4 and "mysql-vs-postgresql" not in slugs
     assert all(c["reasons"] for c in data["comparisons"])
+    assert all(c["evidence"][0]["kind"] == "shares-side" for c in data["comparisons"][:2])
     code, again, _ = run(capsys, "suggest", "mysql-vs-postgresql", "--limit", "4", "--json")
     assert json.loads(again)["comparisons"] == data["comparisons"]
-    code, out, _ = run(capsys, "suggest", "--topics", "python,postgres", "--limit", "3")
+    code, out, _ = run(
+        capsys, "suggest", "--topics", "python,postgres", "--limit", "3", "--method", "ppr-aa"
+    )
     assert code == 0
     assert out.startswith("You might also compare (topics python, postgresql, method ppr-aa):")
     assert out.count("  score ") == 6  # three comparisons, three related topics
+    code, out, _ = run(capsys, "suggest", "--topics", "python,postgres")
+    assert out.startswith("You might also compare (topics python, postgresql, method learned):")
+    assert "(shares-side)" in out
 
 
 def test_suggest_bad_input_exits_2_naming_it(capsys):
@@ -143,8 +149,9 @@ def test_evaluate_json_shape_and_repeated_method(capsys):
         capsys, "evaluate", "--splits", "2", "--method", "ppr-aa", "--method", "random", "--json"
     )
     data = json.loads(out)
-    assert code == 0 and data["default"] == "ppr-aa"
-    assert set(data["methods"]) == {"ppr-aa", "random"}
+    assert code == 0 and data["default"] == "learned" and data["protocol"] == "v2"
+    assert set(data["methods"]) == {"learned", "ppr-aa", "random"}
+    assert set(data["intervals"]) == {"ppr-aa", "random"}
     for metrics in data["methods"].values():
         assert set(metrics) >= {"hits@5", "hits@10", "mrr", "ndcg@10", "coverage"}
     assert data["methods"]["ppr-aa"]["hits@10"] > 5 * data["methods"]["random"]["hits@10"]

@@ -16,9 +16,7 @@ from web.freeze import MARKER, freeze
 
 
 def snapshot(folder) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-    }
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
 def test_folder_with_a_foreign_file_is_refused_with_exit_2(mini, tmp_path, capsys):
