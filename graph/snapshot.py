@@ -44,9 +44,7 @@ def to_json(tg: TopicGraph) -> bytes:
         "version": tg.version,
         "folder": str(tg.folder) if tg.folder is not None else None,
         "topics": _TOPICS.dump_python(tg.topics, mode="json", exclude_defaults=True),
-        "comparisons": _COMPARISONS.dump_python(
-            tg.comparisons, mode="json", exclude_defaults=True
-        ),
+        "comparisons": _COMPARISONS.dump_python(tg.comparisons, mode="json", exclude_defaults=True),
         # only what tags.yaml said; tag membership is rebuilt from the topics
         "tags": {
             slug: {"name": tag.name, "description": tag.description}
