@@ -13,7 +13,13 @@ from collections.abc import Iterator
 
 from .model import Comparison
 
-__all__ = ["PLACEHOLDERS", "text_problems", "comparison_text_issues", "BOTTOM_LINE_MAX"]
+__all__ = [
+    "BOTTOM_LINE_MAX",
+    "MIN_SOURCES",
+    "PLACEHOLDERS",
+    "comparison_text_issues",
+    "text_problems",
+]
 
 # Phrases that stand in for content nobody wrote, with what to call them.
 PLACEHOLDERS = (
@@ -30,6 +36,8 @@ PLACEHOLDERS = (
 _PLACEHOLDER = re.compile("|".join(f"(?P<p{i}>{pat})" for i, (pat, _) in enumerate(PLACEHOLDERS)))
 # Fewer words than this is a fragment, not a pro, con or verdict.
 MIN_WORDS = 3
+# A comparison's claims can be checked in at least this many sources.
+MIN_SOURCES = 2
 # A bottom line is one line on a page; past this it wraps into a paragraph.
 BOTTOM_LINE_MAX = 200
 
@@ -142,6 +150,24 @@ def comparison_text_issues(c: Comparison) -> Iterator[tuple[tuple, str, str]]:
             )
         else:
             seen[key] = path
+    if len(c.sources) < MIN_SOURCES:
+        yield (
+            ("sources",) if c.sources else ("verdict",),
+            "few-sources",
+            f"{len(c.sources)} source{'s' if len(c.sources) != 1 else ''}; list at least "
+            f"{MIN_SOURCES} (documentation, specifications, release notes, pricing pages) "
+            "where a reader can check the claims",
+        )
+    urls: dict[str, int] = {}
+    for i, source in enumerate(c.sources):
+        url = source.url.rstrip("/")
+        if url in urls:
+            yield (
+                ("sources", i, "url"),
+                "duplicate-source",
+                f"the same source is listed twice (first at sources[{urls[url]}])",
+            )
+        urls.setdefault(url, i)
     if len(c.bottom_line) > BOTTOM_LINE_MAX:
         yield (
             ("bottom_line",),
