@@ -5,7 +5,8 @@ from __future__ import annotations
 import graph
 from graph.lint import text_problems
 
-MIN_TOPICS, MIN_COMPARISONS, MIN_TAGS, MIN_DOMAINS = 150, 300, 60, 12
+# Issue 15: at least 400 topics and 650 comparisons, AI and developer tooling included.
+MIN_TOPICS, MIN_COMPARISONS, MIN_TAGS, MIN_DOMAINS = 400, 650, 120, 17
 
 
 def test_bundled_content_is_clean_under_strict():
@@ -67,3 +68,46 @@ def test_seed_pair_is_included(bundled):
         bundled.topic("product-management").related
     )
     assert c.weight > 0
+
+
+def test_every_comparison_cites_two_https_sources(bundled):
+    for slug, c in bundled.comparisons.items():
+        urls = [s.url for s in c.sources]
+        assert len(set(urls)) >= 2, slug
+        assert all(u.startswith("https://") for u in urls), slug
+
+
+def test_new_areas_and_the_pairs_readers_search_for(bundled):
+    ai = [t for t in bundled.topics.values() if t.domain == "ai"]
+    assert len(ai) >= 40
+    assert len([t for t in bundled.topics.values() if t.domain == "devtools"]) >= 40
+    for pair in (
+        "python-vs-rust",
+        "mongodb-vs-mysql",
+        "chatgpt-vs-claude",
+        "cursor-vs-github-copilot",
+        "langchain-vs-llamaindex",
+        "pinecone-vs-weaviate",
+        "ollama-vs-vllm",
+        "npm-vs-pnpm",
+        "poetry-vs-uv",
+        "tcp-vs-udp",
+        "monorepo-vs-polyrepo",
+    ):
+        assert bundled.find_comparison(pair) is not None, pair
+
+
+def test_facts_use_spdx_ids_and_are_widespread(bundled):
+    from graph.licenses import check_license
+
+    with_facts = [t for t in bundled.topics.values() if t.facts is not None]
+    assert len(with_facts) >= 0.75 * len(bundled.topics)
+    for t in with_facts:
+        if t.facts.license:
+            assert check_license(t.facts.license) == t.facts.license, t.slug
+
+
+def test_picks_agree_with_the_known_corrections(bundled):
+    """Issue 15: pairs that do different jobs no longer crown one side."""
+    for slug in ("containerd-vs-podman", "auth0-vs-okta", "event-driven-architecture-vs-rest"):
+        assert bundled.comparison(slug).pick == "none", slug

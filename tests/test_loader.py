@@ -266,8 +266,8 @@ CASES = [
     pytest.param(
         PAIR,
         (
-            "reviewed: 2026-11-02",
-            "reviewed: 2026-11-02\nsources:\n  - url: http://redis.io/docs/\n    title: Redis docs",
+            "url: https://redis.io/docs/latest/develop/data-types/",
+            "url: http://redis.io/docs/",
         ),
         "comparisons/redis-vs-memcached.yaml:24:10: error: sources[0].url: "
         "'http://redis.io/docs/' is not an absolute https:// URL",

@@ -178,7 +178,7 @@ def test_reversed_and_alias_urls_redirect_permanently(client, path, target):
     [
         ("/compare/postgresql-vs-mysqll", "/compare/mysql-vs-postgresql"),
         ("/topic/kubernets", "/topic/kubernetes"),
-        ("/tag/relational-database", "/tag/relational-databases"),
+        ("/tag/relational-databse", "/tag/relational-databases"),
         ("/no/such/page", None),
     ],
 )
