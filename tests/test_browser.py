@@ -78,6 +78,13 @@ def reader_journey(page, site: str, artifacts, tag: str, width: int) -> None:
     page.screenshot(path=str(artifacts / f"comparison-{tag}.png"))
     page.screenshot(path=str(artifacts / f"comparison-{tag}-full.png"), full_page=True)
 
+    # sees both sides' facts side by side, and where the claims can be checked
+    assert page.locator(".facts-table tbody tr").count() >= 3
+    assert page.locator(".facts-table thead th").nth(1).text_content() == "MySQL"
+    sources = page.locator(".sources a")
+    assert sources.count() >= 2
+    assert all(h.startswith("https://") for h in sources.evaluate_all("l => l.map(a => a.href)"))
+
     # follows a suggestion, with its reason on the card
     card = page.locator(".suggestions .card").first
     assert card.locator(".reasons li").count() >= 1
@@ -144,4 +151,21 @@ def test_explorer_without_javascript_is_a_plain_list(browser, site):
     links = page.locator(".graph-list a")
     assert links.count() > 10
     assert page.locator(".graph-list a[href='/topic/docker']").count() == 1
+    context.close()
+
+
+def test_stack_form_works_without_javascript(browser, site, artifacts):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    watch = Watch(page, site)
+    page.goto(f"{site}/")
+    page.get_by_role("link", name="What should my stack compare next?").click()
+    page.fill("#stack-topics", "Python, postgres, Kubernetes")
+    page.get_by_role("button", name="Suggest").click()
+    page.wait_for_url(f"{site}/stack?topics=kubernetes,postgresql,python")
+    parts = page.locator(".stack-part h2").all_inner_texts()
+    assert parts[:3] == ["For Kubernetes", "For PostgreSQL", "For Python"]
+    assert page.locator(".stack-part .card").count() >= 3
+    page.screenshot(path=str(artifacts / "stack-375.png"), full_page=True)
+    assert watch.problems == []
     context.close()

@@ -414,3 +414,38 @@ def test_every_setting_is_documented():
     doc = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text()
     for name in web.SETTINGS:
         assert f"`{name}`" in doc, name
+
+
+def test_every_comparison_page_shows_its_sources_and_facts(client, bundled):
+    """Issue 15: sources under the verdict, facts side by side above the pros and cons."""
+    import re
+
+    for slug, c in bundled.comparisons.items():
+        html = client.get(f"/compare/{slug}").get_data(as_text=True)
+        sources = html.split('<section class="sources"', 1)[1].split("</section>", 1)[0]
+        hrefs = re.findall(r'<a href="(https://[^"]+)"', sources)
+        assert hrefs == [s.url for s in c.sources], slug
+        assert html.index('class="verdict"') < html.index('class="sources"'), slug
+        has_facts = any(bundled.topics[t].facts for t in c.topics)
+        if has_facts:
+            table = html.split('<section class="facts-table"', 1)[1].split("</section>", 1)[0]
+            assert html.index('class="facts-table"') < html.index('class="sides"'), slug
+            assert table.count("<th scope=\"col\">") == 3, slug  # the fact column and two sides
+
+
+def test_stack_page_groups_suggestions_by_part(client):
+    resp = client.get("/stack?topics=Python,postgres,kubernetes,python")
+    assert resp.status_code == 301
+    assert resp.headers["Location"] == "/stack?topics=kubernetes,postgresql,python"
+    page = client.get("/stack.json?topics=kubernetes,postgresql,python").get_json()
+    assert [g["slug"] for g in page["groups"]] == ["kubernetes", "postgresql", "python"]
+    shown = [s for g in page["groups"] for s in g["suggestions"]] + page["others"]
+    assert {s["slug"] for s in shown} == {s["slug"] for s in page["suggestions"]}
+    for g in page["groups"]:
+        assert g["suggestions"], g["slug"]  # every part of this stack is served
+        assert all(g["slug"] in s["serves"] for s in g["suggestions"])
+    html = client.get("/stack?topics=kubernetes,postgresql,python").get_data(as_text=True)
+    assert 'id="part-kubernetes"' in html and "/stack.json?topics=" in html
+    assert client.get("/stack").status_code == 200  # the form
+    assert client.get("/stack?topics=python,nosuch").status_code == 404
+    assert client.get("/stack.json?topics=" + ",".join("abcdefghijk")).status_code == 400

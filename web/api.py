@@ -15,7 +15,14 @@ from engine.rank import RANK_METHODS, rankings
 from engine.suggest import DEFAULT_LIMIT, MAX_LIMIT
 from graph.errors import BadRequest, NotFound
 
-from .context import comparison_title, comparison_url, tag_item, topic_url
+from .context import (
+    comparison_title,
+    comparison_url,
+    fact_values,
+    facts_table,
+    tag_item,
+    topic_url,
+)
 from .pages import cached, json_response
 from .search import MAX_QUERY
 from .site import current_state
@@ -106,6 +113,8 @@ def comparison(slug: str):
             "weight": c.weight,
             "sides": sides,
             "tags": tags,
+            "facts": facts_table(state, [s["topic"] for s in sides]),
+            "sources": [{"url": src.url, "title": src.title} for src in c.sources],
         }
     )
 
@@ -150,6 +159,7 @@ def topic(slug: str):
             "homepage": t.homepage,
             "tags": [tag_item(state, x) for x in t.related],
             "record": state.tg.record(t.slug),
+            "facts": fact_values(t),
             "comparisons": comps,
             "url": topic_url(t.slug),
         }

@@ -15,6 +15,7 @@ from .state import SiteState
 
 __all__ = [
     "comparison_context",
+    "stack_context",
     "domain_context",
     "home_context",
     "search_context",
@@ -56,6 +57,51 @@ def _suggestion_items(s: Suggestions) -> tuple[list[dict], list[dict]]:
     return comps, topics
 
 
+# Facts of a topic, in the order the pages show them, with their labels.
+FACT_LABELS = (
+    ("license", "Licence"),
+    ("first_release", "First release"),
+    ("written_in", "Written in"),
+    ("steward", "Steward"),
+    ("hosting", "Hosting"),
+)
+_HOSTING = {
+    "self-hosted": "Self-hosted",
+    "managed": "Managed service",
+    "both": "Self-hosted or managed",
+}
+
+
+def fact_values(topic) -> dict:
+    """A topic's facts as display text, only those it has."""
+    facts = topic.facts
+    if facts is None:
+        return {}
+    out = {}
+    for name, _ in FACT_LABELS:
+        value = getattr(facts, name)
+        if value is None:
+            continue
+        if name == "written_in":
+            value = ", ".join(value)
+        elif name == "hosting":
+            value = _HOSTING[value]
+        elif name == "license" and value == "proprietary":
+            value = "Proprietary"
+        out[name] = str(value)
+    return out
+
+
+def facts_table(state: SiteState, sides: list[str]) -> list[dict]:
+    """Rows of facts side by side: one per fact either side has."""
+    values = [fact_values(state.tg.topics[t]) for t in sides]
+    return [
+        {"fact": name, "label": label, "values": [v.get(name) for v in values]}
+        for name, label in FACT_LABELS
+        if any(name in v for v in values)
+    ]
+
+
 def comparison_context(state: SiteState, slug: str) -> dict:
     tg = state.tg
     c = tg.comparisons[slug]
@@ -65,7 +111,8 @@ def comparison_context(state: SiteState, slug: str) -> dict:
         for t in tg.topics[side.topic].related:
             if t not in tags and t not in (c.a.topic, c.b.topic):
                 tags.append(t)
-    suggestions, related = _suggestion_items(state.recommender.for_comparison(slug))
+    found = state.recommender.for_comparison(slug)
+    suggestions, related = _suggestion_items(found)
     title = comparison_title(state, slug)
     pick_name = tg.topics[c.winner].name if c.winner else None
     return {
@@ -96,8 +143,11 @@ def comparison_context(state: SiteState, slug: str) -> dict:
             for s in sides
         ],
         "tags": [tag_item(state, t) for t in tags],
+        "facts": facts_table(state, [side.topic for side in sides]),
+        "sources": [{"url": src.url, "title": src.title} for src in c.sources],
         "suggestions": suggestions,
         "related_topics": related,
+        "notes": found.to_dict()["notes"],
     }
 
 
@@ -119,7 +169,8 @@ def topic_context(state: SiteState, slug: str) -> dict:
                 "bottom_line": c.bottom_line,
             }
         )
-    suggestions, related = _suggestion_items(state.recommender.for_topic(slug))
+    found = state.recommender.for_topic(slug)
+    suggestions, related = _suggestion_items(found)
     domain = None
     if t.domain and t.domain in tg.domains:
         domain = {
@@ -141,10 +192,67 @@ def topic_context(state: SiteState, slug: str) -> dict:
         "homepage": t.homepage,
         "tags": [tag_item(state, x) for x in t.related],
         "record": tg.record(slug),
+        "facts": [
+            {"fact": name, "label": label, "value": value}
+            for (name, label) in FACT_LABELS
+            if (value := fact_values(t).get(name)) is not None
+        ],
         "comparisons": comparisons,
         "related_topics": related,
         "suggestions": suggestions,
+        "notes": found.to_dict()["notes"],
         "explore_url": url_for("pages.explore", slug=slug),
+    }
+
+
+def stack_url(topics: list[str], as_json: bool = False) -> str:
+    endpoint = "pages.stack_json" if as_json else "pages.stack"
+    return url_for(endpoint, topics=",".join(topics)) if topics else url_for(endpoint)
+
+
+def stack_context(state: SiteState, topics: list[str]) -> dict:
+    """A reader's stack: suggestions grouped by the part of the stack they serve."""
+    tg = state.tg
+    parts = [{"slug": t, "name": tg.topics[t].name, "url": topic_url(t)} for t in topics]
+    names = [p["name"] for p in parts]
+    if not topics:
+        return {
+            "type": "stack",
+            "url": stack_url([]),
+            "title": "What should my stack compare next?",
+            "description": "Name the technologies you use; pickgraph suggests the comparisons "
+            "that bear on them, part by part.",
+            "topics": [],
+            "groups": [],
+            "suggestions": [],
+            "related_topics": [],
+            "notes": {"comparisons": None, "topics": None},
+        }
+    found = state.recommender.for_topics(topics)
+    suggestions, related = _suggestion_items(found)
+    groups = []
+    placed: set[str] = set()
+    for part in parts:
+        items = [
+            s
+            for s in suggestions
+            if part["slug"] in s.get("serves", ()) and s["slug"] not in placed
+        ]
+        placed |= {s["slug"] for s in items}
+        groups.append({**part, "suggestions": items})
+    rest = [s for s in suggestions if s["slug"] not in placed]
+    listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+    return {
+        "type": "stack",
+        "url": stack_url(topics),
+        "title": f"Your stack: {listed}",
+        "description": f"What to compare next when you use {listed}, part by part, and why.",
+        "topics": parts,
+        "groups": groups,
+        "others": rest,
+        "suggestions": suggestions,
+        "related_topics": related,
+        "notes": found.to_dict()["notes"],
     }
 
 

@@ -12,7 +12,7 @@ from functools import wraps
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from graph.errors import NotFound
+from graph.errors import BadRequest, NotFound
 
 from . import context
 from .search import MAX_QUERY
@@ -162,6 +162,35 @@ def search():
 
 
 bp.add_url_rule("/search.json", "search_json", search)
+
+
+@bp.get("/stack")
+@cached
+def stack():
+    """A reader's stack (``?topics=a,b,c``): one canonical URL per set of topics, with
+    aliases and letter case resolved and the topics in slug order."""
+    from engine.core import MAX_SEEDS
+
+    as_json = request.path.endswith(".json")
+    raw = request.args.get("topics", "")[: MAX_QUERY * 4]
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if len(parts) > MAX_SEEDS:
+        raise BadRequest(f"a stack has at most {MAX_SEEDS} topics, not {len(parts)}", "topics")
+    tg = current_state().tg
+    resolved = []
+    for part in parts:
+        slug = tg.resolve_topic("-".join(part.lower().split()))
+        if slug is None:
+            raise NotFound("topic", part, tg.similar_topics(part))
+        resolved.append(slug)
+    canonical = sorted(set(resolved))
+    if parts and ",".join(canonical) != raw:
+        return redirect(context.stack_url(canonical, as_json), 301)
+    ctx = context.stack_context(current_state(), canonical)
+    return render("stack.html", ctx, as_json, context.stack_url(canonical, True))
+
+
+bp.add_url_rule("/stack.json", "stack_json", stack)
 
 
 @bp.get("/explore/<slug>")
