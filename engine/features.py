@@ -9,6 +9,9 @@ Each feature is a column over all topics, computed from one engine's graph only:
 - ``tag_cosine``: cosine of the two topics' tag sets, each tag weighted by its rarity
   (inverse document frequency), so a shared "service mesh" counts far more than a
   shared "open source";
+- ``text_cosine``: cosine of the two topics' words (name, kind, summary and tags,
+  TF-IDF weighted): topics that do the same job are described in the same words
+  ("a distributed event-streaming platform");
 - ``same_kind``, ``same_domain``: both topics are languages, both in Databases, ...;
 - ``hubness``: log1p of how many topics list the candidate as related. It marks hubs
   (Python, Kubernetes) without counting comparisons, so it carries none of the
@@ -34,6 +37,7 @@ FEATURES = (
     "aa_tags",
     "aa_comparisons",
     "tag_cosine",
+    "text_cosine",
     "same_kind",
     "same_domain",
     "hubness",
@@ -79,6 +83,31 @@ class FeatureSpace:
         return self.tag_vectors.T.tocsr()
 
     @cached_property
+    def text_vectors(self) -> sp.csr_matrix:
+        """TF-IDF rows of each topic's words, unit length (scikit-learn's vectorizer)."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        topics = self.engine.tg.topics
+        docs = [
+            " ".join((t.name, t.kind, t.summary, *t.related))
+            for t in (topics[s] for s in self.engine.topic_slugs)
+        ]
+        # words in one topic only say nothing about two topics being alike
+        vectorizer = TfidfVectorizer(
+            stop_words="english", sublinear_tf=True, min_df=min(2, len(docs)), dtype=np.float64
+        )
+        return vectorizer.fit_transform(docs).tocsr()
+
+    @cached_property
+    def text_vectors_t(self) -> sp.csr_matrix:
+        return self.text_vectors.T.tocsr()
+
+    def similarity(self, rows: sp.csr_matrix, columns: sp.csr_matrix, seed: int) -> np.ndarray:
+        """Cosine of topic ``seed``'s unit row with every topic's."""
+        lo, hi = rows.indptr[seed], rows.indptr[seed + 1]
+        return spread(columns, rows.indices[lo:hi], rows.data[lo:hi])[: self.engine.n_topics]
+
+    @cached_property
     def hubness(self) -> np.ndarray:
         e = self.engine
         listed = np.asarray(e.related_topics.sum(axis=0)).ravel()
@@ -100,13 +129,12 @@ class FeatureSpace:
         ids = np.array([seed])
         out[:, 1] = np.log1p(self._aa(ids, True))
         out[:, 2] = np.log1p(self._aa(ids, False))
-        v, vt = self.tag_vectors, self.tag_vectors_t
-        lo, hi = v.indptr[seed], v.indptr[seed + 1]
-        out[:, 3] = spread(vt, v.indices[lo:hi], v.data[lo:hi])
-        out[:, 4] = self.kinds == self.kinds[seed]
+        out[:, 3] = self.similarity(self.tag_vectors, self.tag_vectors_t, seed)
+        out[:, 4] = self.similarity(self.text_vectors, self.text_vectors_t, seed)
+        out[:, 5] = self.kinds == self.kinds[seed]
         dom = self.domains
-        out[:, 5] = (dom == dom[seed]) & (dom >= 0)
-        out[:, 6] = self.hubness
+        out[:, 6] = (dom == dom[seed]) & (dom >= 0)
+        out[:, 7] = self.hubness
         return out
 
     def _aa(self, seeds: np.ndarray, with_tags: bool) -> np.ndarray:

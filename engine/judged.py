@@ -4,9 +4,11 @@ For every judged query page, each method produces exactly the lists the site wou
 show (the default with its confidence floor, baselines as they rank). Each shown
 list is one unit; per unit:
 
-- ``precision``: the share of shown items judged 2, "the reader would plausibly click
-  it next"; marginal (1) and unjudged items do not count. This is the figure a reader
-  feels: a marginal suggestion is one the reader skips;
+- ``precision``: of all the suggestions shown, the share judged 2, "the reader would
+  plausibly click it next"; marginal (1) and unjudged items do not count. This is the
+  figure a reader feels: a marginal suggestion is one the reader skips. It pools every
+  shown item (so a long list weighs as much as its length); ``precision_per_list`` is
+  the mean of each list's own share, over the lists that show something;
 - ``precision_lenient``: the share judged 1 or 2 (the TREC convention), for reference;
 - ``ndcg@6``: graded DCG (gain 2^grade - 1, log2 discount) of the method's six best
   ranked candidates, over the ideal DCG of the query's judged pool: the quality of the
@@ -32,7 +34,9 @@ from .suggest import Recommender
 
 __all__ = ["evaluate_judged", "shown_lists", "TieBroken"]
 
-KEYS = ("precision", "precision_lenient", "ndcg@6", "ndcg@6_shown", "judged_share", "shown")
+# Per list; the precision figures are pooled from the counts (see _summary).
+KEYS = ("ndcg@6", "ndcg@6_shown", "judged_share", "shown")
+COUNTS = ("relevant", "marginal", "judged", "shown")
 DEPTH = 6
 
 
@@ -87,12 +91,14 @@ def _unit(
     n = len(shown)
     nan = float("nan")
     return {
-        "precision": sum(1 for g in grades if g == 2) / n if n else 0.0,
-        "precision_lenient": sum(1 for g in grades if g) / n if n else 0.0,
+        "relevant": float(sum(1 for g in grades if g == 2)),
+        "marginal": float(sum(1 for g in grades if g == 1)),
+        "judged": float(sum(1 for g in grades if g is not None)),
+        "shown": float(n),
+        "list_precision": sum(1 for g in grades if g == 2) / n if n else nan,
         "ndcg@6": _dcg(top) / ideal if ideal > 0 else nan,
         "ndcg@6_shown": _dcg([g or 0 for g in grades]) / ideal if ideal > 0 else nan,
         "judged_share": sum(1 for g in grades if g is not None) / n if n else 1.0,
-        "shown": float(n),
     }
 
 
@@ -102,8 +108,20 @@ def _mean(units: list[dict], key: str) -> float:
 
 
 def _summary(units: list[dict]) -> dict:
-    out = {k: _mean(units, k) for k in KEYS}
-    out["units"] = len(units)
+    shown = sum(u["shown"] for u in units)
+    out = {
+        "precision": round(sum(u["relevant"] for u in units) / shown, 4) if shown else 0.0,
+        "precision_lenient": (
+            round(sum(u["relevant"] + u["marginal"] for u in units) / shown, 4) if shown else 0.0
+        ),
+        "precision_per_list": _mean(units, "list_precision"),
+        "ndcg@6": _mean(units, "ndcg@6"),
+        "ndcg@6_shown": _mean(units, "ndcg@6_shown"),
+        "judged_share": round(sum(u["judged"] for u in units) / shown, 4) if shown else 1.0,
+        "shown": _mean(units, "shown"),
+        "empty_lists": sum(1 for u in units if u["shown"] == 0),
+        "units": len(units),
+    }
     return out
 
 
@@ -177,22 +195,38 @@ def evaluate_judged(
             ln: _summary([u for (_, ln_), u in pairs if ln_ == ln]) for ln in LISTS
         }
         out["methods"][name] = result
-    default = per_method[DEFAULT_METHOD]
+    default = _per_query(index, per_method[DEFAULT_METHOD])
     for name, units in per_method.items():
         if name == DEFAULT_METHOD:
             continue
-        out["intervals"][name] = {}
-        for key in ("ndcg@6", "precision"):
-            a = np.array([u[key] if u else np.nan for u in default], dtype=float)
-            b = np.array([u[key] if u else np.nan for u in units], dtype=float)
-            out["intervals"][name][key] = _bootstrap(a, b, bootstrap, seed=len(name))
+        other = _per_query(index, units)
+        out["intervals"][name] = {
+            key: _bootstrap(default[key], other[key], bootstrap, seed=len(name))
+            for key in ("ndcg@6", "precision")
+        }
     return out
 
 
+def _per_query(index, units) -> dict[str, np.ndarray]:
+    """Per query page: pooled precision of its lists, mean nDCG@6 (NaN where none)."""
+    rows: dict[str, list] = {}
+    for (q, _), u in zip(index, units, strict=True):
+        if u is not None:
+            rows.setdefault(q.id, []).append(u)
+    precision, ndcg = [], []
+    for us in rows.values():
+        shown = sum(u["shown"] for u in us)
+        precision.append(sum(u["relevant"] for u in us) / shown if shown else np.nan)
+        values = [u["ndcg@6"] for u in us if not np.isnan(u["ndcg@6"])]
+        ndcg.append(np.mean(values) if values else np.nan)
+    return {"precision": np.array(precision), "ndcg@6": np.array(ndcg)}
+
+
 def _average(units: list[dict | None]) -> dict | None:
+    """One unit from the same unit under several tie-break orders."""
     if units[0] is None:
         return None
-    return {k: float(np.mean([u[k] for u in units])) for k in KEYS}
+    return {k: float(np.mean([u[k] for u in units])) for k in units[0]}
 
 
 def _exists(tg: TopicGraph, q: QueryJudgments) -> bool:

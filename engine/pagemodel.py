@@ -23,7 +23,7 @@ import numpy as np
 from .candidates import CANDIDATES, MAX_LIMIT, PageCandidates
 from .core import Engine
 from .features import FeatureSpace
-from .ppr import slice_positions, spread
+from .ppr import slice_positions
 from .ranker import LinearModel, fit_topic_model
 
 __all__ = [
@@ -45,6 +45,7 @@ COMPARISON_FEATURES = (
     # next decision around it (Helm vs Kustomize around Kubernetes)
     "kind_sides",  # non-page sides of the same kind as a side of the page (0-2)
     "tags_low",  # the weaker non-page side's rarity-weighted tag overlap with the page
+    "text_low",  # the weaker non-page side's word overlap (TF-IDF cosine) with the page
     "same_kind_pair",  # the two sides are of one kind (real alternatives)
     "topic_page",  # the page is a topic's (its own comparisons are listed on it)
     "stack_page",  # the page is a reader's stack (else a comparison's)
@@ -55,6 +56,7 @@ TOPIC_FEATURES = (
     "related",
     "same_kind",
     "tags",
+    "text",
     "hubness",
     "topic_page",
     "stack_page",
@@ -152,22 +154,23 @@ class PageModel:
         related_to = np.zeros(n, dtype=np.int64)
         kind = np.zeros(n, dtype=bool)
         tags = np.zeros(n)
+        text = np.zeros(n)
         rel = e.related_topics
-        v, vt = space.tag_vectors, space.tag_vectors_t
         for i, s in enumerate(seeds):
             compared[e.partners(s)] = True
             near = rel.indices[rel.indptr[s] : rel.indptr[s + 1]]
             related[near] = True
             related_to[near] |= 1 << min(i, 62)
             kind |= space.kinds == space.kinds[s]
-            lo, hi = v.indptr[s], v.indptr[s + 1]
-            tags = np.maximum(tags, spread(vt, v.indices[lo:hi], v.data[lo:hi]))
+            tags = np.maximum(tags, space.similarity(space.tag_vectors, space.tag_vectors_t, s))
+            text = np.maximum(text, space.similarity(space.text_vectors, space.text_vectors_t, s))
         return {
             "compared": compared,
             "related": related,
             "related_to": related_to,
             "kind": kind,
             "tags": tags,
+            "text": text,
         }
 
     # ------------------------------------------------------------ features
@@ -184,6 +187,7 @@ class PageModel:
         # a side that is on the page contributes nothing to the counts below
         off = ~side_on
         tags = np.where(side_on, 1.0, rel["tags"][ends])
+        text = np.where(side_on, 1.0, rel["text"][ends])
         kinds = self.space.kinds[ends]
         return np.column_stack(
             [
@@ -196,6 +200,7 @@ class PageModel:
                 & ((rel["related_to"][ends[:, 0]] & rel["related_to"][ends[:, 1]]) != 0),
                 (rel["kind"][ends] & off).sum(axis=1),
                 tags.min(axis=1),
+                text.min(axis=1),
                 kinds[:, 0] == kinds[:, 1],
                 np.full(len(cand), page == "topic"),
                 np.full(len(cand), page == "stack"),
@@ -211,6 +216,7 @@ class PageModel:
                 rel["related"][cand],
                 rel["kind"][cand],
                 rel["tags"][cand],
+                rel["text"][cand],
                 self.space.hubness[cand],
                 np.full(len(cand), page == "topic"),
                 np.full(len(cand), page == "stack"),

@@ -4,10 +4,11 @@ The default method shows a reader only what clears a calibrated confidence floor
 each candidate carries the page model's probability that this page's reader would
 click it (``pagemodel.py``), and a list takes candidates while that probability is at
 least FLOOR, and while it is at least LOW_FLOOR until MIN_SHOWN are in. A list may so
-come out shorter than its limit, even below MIN_SHOWN when the graph has nothing
-better, and then says so; it is never empty while a candidate with a real link
-exists. Every shown suggestion carries evidence of why (``evidence.py``) and at least
-one piece of it says how it bears on the page: popularity alone never is a reason.
+come out shorter than its limit, even below MIN_SHOWN or empty when the graph has
+nothing close enough, and then says so; a page is never left with no suggestion at
+all while a candidate with a real link exists. Every shown suggestion carries evidence
+of why (``evidence.py``) and at least one piece of it says how it bears on the page:
+popularity alone never is a reason.
 
 A stack is served part by part: each of its topics first gets the best suggestion that
 involves it, or a topic compared with it or related to it, then the rest is filled by
@@ -272,6 +273,10 @@ class Recommender:
         else:
             comps = self._floored(ranked, seeds, limit, self._comparison, diverse, bars)
         tops = self._floored(topics, seeds, limit, self._topic, False, bars)
+        if not comps and not tops:  # never a page with nothing: its best linked suggestion
+            comps = self._best_linked(ranked, seeds, self._comparison)
+            if not comps:
+                tops = self._best_linked(topics, seeds, self._topic)
         for key, items in (("comparisons", comps), ("topics", tops)):
             if floor and len(items) < min(MIN_SHOWN, limit):
                 notes[key] = _shortfall(key, len(items))
@@ -292,12 +297,14 @@ class Recommender:
             if diverse and build == self._comparison and not _room(self.engine, cid, used, cap):
                 continue
             out.append(item)
-        if not out:  # never an empty list while something linked exists
-            for cid, p in ranked:
-                item = build(cid, p, seeds)
-                if has_link(item.evidence):
-                    return [item]
         return out
+
+    def _best_linked(self, ranked, seeds, build) -> list[Suggestion]:
+        for cid, p in ranked:
+            item = build(cid, p, seeds)
+            if has_link(item.evidence):
+                return [item]
+        return []
 
     def _stack_list(self, ranked, seeds, limit, bars) -> list[Suggestion]:
         """Each part of the stack served first, then the rest by probability."""

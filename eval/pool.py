@@ -42,7 +42,7 @@ RULE = (
 
 # Pooled to depth POOL_DEPTH (besides every method's shown list): the default and
 # the strongest of each family of baselines.
-DEEP = ("ppr-aa", "ppr", "adamic-adar+tags", "same-tag", "shared-endpoint")
+DEEP = ("learned", "ppr-aa", "ppr", "adamic-adar+tags", "same-tag", "shared-endpoint")
 
 
 def pool_methods() -> list[str]:
@@ -82,14 +82,15 @@ def candidates(rec: Recommender, page: str, seeds: list[str]) -> dict[str, list[
     topics: list[str] = []
     e = rec.engine
     for name in pool_methods():
-        for diverse in (False, True) if name in DEEP else (True,):
-            limit = POOL_DEPTH if not diverse else 6
+        # the top POOL_DEPTH as ranked (no diversity, no floor), and the shown list
+        for deep in (True, False) if name in DEEP else (False,):
+            limit, diverse, floor = (POOL_DEPTH, False, False) if deep else (6, True, True)
             if page == "comparison":
-                s = rec.for_comparison(seeds[0], limit, name, diverse)
+                s = rec.for_comparison(seeds[0], limit, name, diverse, floor)
             elif page == "topic":
-                s = rec.for_topic(seeds[0], limit, name, diverse)
+                s = rec.for_topic(seeds[0], limit, name, diverse, floor)
             else:
-                s = rec.for_topics(seeds, limit, name, diverse)
+                s = rec.for_topics(seeds, limit, name, diverse, floor)
             comps += [c.slug for c in s.comparisons]
             topics += [t.slug for t in s.topics]
         if page == "topic" and name in DEEP:  # related topics, compared ones included
