@@ -22,7 +22,7 @@ import numpy as np
 
 from .candidates import CANDIDATES, MAX_LIMIT, PageCandidates
 from .core import Engine
-from .features import FeatureSpace
+from .features import FEATURES, FeatureSpace
 from .ppr import slice_positions
 from .ranker import LinearModel, fit_topic_model
 
@@ -66,10 +66,13 @@ PAGES = ("comparison", "topic", "stack")
 # other topic can be, so a comparison is judged by its other side.
 ON_PAGE = 8.0
 # Up to this many comparisons a page scores them all; past it, only those touching
-# its NEAR best topics (with its own topics and their partners).
+# its NEAR best topics (with its own topics and their partners): the best candidates
+# have both sides among a page's closest topics.
 FULL_SCAN = 20_000
-NEAR = 256
+NEAR = 64
 WEIGHTS_FILE = Path(__file__).with_name("page_model.json")
+TAG_COLUMN = FEATURES.index("tag_cosine")
+TEXT_COLUMN = FEATURES.index("text_cosine")
 
 
 @dataclass(frozen=True)
@@ -131,21 +134,38 @@ class PageModel:
     def affinities(self, seeds: list[int], batch: bool = False) -> np.ndarray:
         """(len(seeds), n_topics) ranker logits, and each seed ON_PAGE to itself.
 
-        With ``batch`` the seeds' PageRanks are one block product (large index builds),
-        equal to the one-by-one result up to rounding."""
+        With ``batch`` the seeds' PageRanks are one block product (stacks, large index
+        builds), equal to the one-by-one result up to rounding."""
+        return self.inputs(seeds, batch, relations=False)[0]
+
+    def relations(self, seeds: list[int]) -> dict[str, np.ndarray]:
+        """Per topic: compared with / related to / same kind as a seed, tag and word
+        overlap with the closest seed."""
+        space = self.space
+        tags = [space.similarity(space.tag_vectors, space.tag_vectors_t, s) for s in seeds]
+        text = [space.similarity(space.text_vectors, space.text_vectors_t, s) for s in seeds]
+        return self._relations(seeds, tags, text)
+
+    def inputs(
+        self, seeds: list[int], batch: bool = False, relations: bool = True
+    ) -> tuple[np.ndarray, dict | None]:
+        """Affinities and relations of a page's seeds, each seed's features computed
+        once (``affinities`` and ``relations`` in one pass)."""
         n = self.engine.n_topics
         ppr = None
         if batch:
             ppr = self.space.ppr.vectors_sparse_start([[s] for s in seeds])[:n]
-        out = np.empty((len(seeds), n))
+        aff = np.empty((len(seeds), n))
+        tags, text = [], []
         for i, s in enumerate(seeds):
-            column = None if ppr is None else ppr[:, i]
-            out[i] = self.ranker.logits(self.space.columns(s, column))
-            out[i, s] = ON_PAGE
-        return out
+            x = self.space.columns(s, None if ppr is None else ppr[:, i])
+            aff[i] = self.ranker.logits(x)
+            aff[i, s] = ON_PAGE
+            tags.append(x[:, TAG_COLUMN])
+            text.append(x[:, TEXT_COLUMN])
+        return aff, (self._relations(seeds, tags, text) if relations else None)
 
-    def relations(self, seeds: list[int]) -> dict[str, np.ndarray]:
-        """Per topic: compared with / related to / same kind as a seed, tag overlap."""
+    def _relations(self, seeds, tags: list[np.ndarray], text: list[np.ndarray]) -> dict:
         e, space = self.engine, self.space
         n = e.n_topics
         compared = np.zeros(n, dtype=bool)
@@ -153,8 +173,6 @@ class PageModel:
         # bit i: related to seed i (the first 62 seeds; a stack has at most 10)
         related_to = np.zeros(n, dtype=np.int64)
         kind = np.zeros(n, dtype=bool)
-        tags = np.zeros(n)
-        text = np.zeros(n)
         rel = e.related_topics
         for i, s in enumerate(seeds):
             compared[e.partners(s)] = True
@@ -162,15 +180,13 @@ class PageModel:
             related[near] = True
             related_to[near] |= 1 << min(i, 62)
             kind |= space.kinds == space.kinds[s]
-            tags = np.maximum(tags, space.similarity(space.tag_vectors, space.tag_vectors_t, s))
-            text = np.maximum(text, space.similarity(space.text_vectors, space.text_vectors_t, s))
         return {
             "compared": compared,
             "related": related,
             "related_to": related_to,
             "kind": kind,
-            "tags": tags,
-            "text": text,
+            "tags": np.max(tags, axis=0),
+            "text": np.max(text, axis=0),
         }
 
     # ------------------------------------------------------------ features
@@ -233,12 +249,15 @@ class PageModel:
         aff: np.ndarray | None = None,
     ) -> PageCandidates:
         """Every candidate's probability of being wanted on this page, best first
-        (ties by id). ``aff`` is the seeds' affinity rows when already computed."""
+        (ties by id). ``aff`` is the seeds' affinity rows when already computed (the
+        index)."""
         if self.weights is None:
             raise RuntimeError("no page model weights: run eval/fit_page_model.py")
         e = self.engine
-        aff = self.affinities(seeds) if aff is None else aff
-        rel = self.relations(seeds)
+        if aff is None:
+            aff, rel = self.inputs(seeds)
+        else:
+            rel = self.relations(seeds)
         best = aff.max(axis=0)
         m = len(e.comparison_slugs)
         if m <= FULL_SCAN:

@@ -47,9 +47,11 @@ __all__ = [
     "check_limit",
 ]
 
-# Calibrated on the development judgments (docs/evaluation.md): the probability, by the
-# page model, that the page's reader would click a suggestion next.
-FLOOR = 0.5
+# The probability, by the page model, that the page's reader would click a suggestion
+# next. Chosen on the development judgments with each query held out
+# (eval/tune_floor.py, docs/evaluation.md): the highest precision that keeps comparison
+# and topic pages at three suggestions a list on average.
+FLOOR = 0.6
 LOW_FLOOR = 0.3
 MIN_SHOWN = 3
 
@@ -311,7 +313,7 @@ class Recommender:
         e = self.engine
         high, low = bars
         share = math.ceil(limit / len(seeds)) + 1
-        serving = {cid: _serves(e, cid, seeds) for cid, _ in ranked}
+        serving = _serving(e, [cid for cid, _ in ranked], seeds)
         chosen: list[tuple[int, float]] = []
         load = dict.fromkeys(seeds, 0)
 
@@ -405,15 +407,19 @@ def _room(e: Engine, cid: int, used: dict[int, int], cap: int) -> bool:
     return True
 
 
-def _serves(e: Engine, cid: int, seeds: list[int]) -> tuple[int, ...]:
-    """The stack topics a comparison serves: it involves one, or a topic compared with
-    one or related to one."""
-    out = []
-    for s in seeds:
-        near = {s, *e.partners(s).tolist(), *_related(e, s)}
-        if any(int(t) in near for t in e.comparison_ends[cid]):
-            out.append(s)
-    return tuple(out)
+def _serving(e: Engine, cids: list[int], seeds: list[int]) -> dict[int, tuple[int, ...]]:
+    """The stack topics each comparison serves: it involves one, or a topic compared
+    with one or related to one."""
+    ends = e.comparison_ends[np.asarray(cids, dtype=np.int64)].reshape(-1, 2)
+    hits = np.zeros((len(cids), len(seeds)), dtype=bool)
+    for i, s in enumerate(seeds):
+        close = np.zeros(e.n_topics, dtype=bool)
+        close[[s, *e.partners(s).tolist(), *_related(e, s)]] = True
+        hits[:, i] = close[ends].any(axis=1)
+    return {
+        cid: tuple(s for s, hit in zip(seeds, row, strict=True) if hit)
+        for cid, row in zip(cids, hits.tolist(), strict=True)
+    }
 
 
 def _related(e: Engine, topic: int) -> list[int]:

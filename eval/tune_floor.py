@@ -30,7 +30,7 @@ from engine.judgments import load_judgments  # noqa: E402
 from engine.pagemodel import COMPARISON_FEATURES, TOPIC_FEATURES, PageModel, PageWeights  # noqa: E402
 from engine.suggest import Recommender  # noqa: E402
 
-GRID = [(0.5, 0.3), (0.5, 0.4), (0.6, 0.4), (0.6, 0.5), (0.7, 0.4), (0.7, 0.5), (0.7, 0.6)]
+GRID = [(0.6, 0.25), (0.6, 0.3), (0.6, 0.35), (0.65, 0.3), (0.65, 0.35), (0.7, 0.3)]
 
 
 def main() -> int:
