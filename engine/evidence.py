@@ -10,7 +10,7 @@ links, with a kind from EVIDENCE_KINDS (a closed list: clients may switch on it)
 - ``shared-tag``: a tag carried by the page's topic and by *both* topics of the
   suggested comparison (or, saying which, by one of them); rarest tag first;
 - ``same-kind``: the suggested topic is the same kind of thing (a database, a
-  language) as a topic of the page;
+  language) as a topic of the page, in the same area (a tag or a partner in common);
 - ``common-partner``: both are compared with the same third topic;
 - ``co-click``: readers of this page often read that one next (reader feedback);
 - ``same-domain``: both are in the same section of the site;
@@ -183,13 +183,10 @@ def comparison_evidence(e: Engine, comparison: int, seeds: list[int]) -> list[Ev
     tag = _tag_evidence(e, others, seeds)
     if tag is not None:
         out.append(tag)
-    kinds = {e.tg.topics[e.topic_slugs[s]].kind: s for s in seeds}
     for t in others:
-        kind = e.tg.topics[e.topic_slugs[t]].kind
-        if kind in kinds:
-            noun = KIND_NOUNS.get(kind, kind)
-            like = topic_name(e, kinds[kind])
-            out.append(Evidence("same-kind", f"{topic_name(e, t)} is {noun}, like {like}"))
+        kin = _same_kind(e, t, seeds)
+        if kin is not None:
+            out.append(kin)
             break
     if len(others) == 2 and not any(x.kind == "compared-with" for x in out):
         common = _partners(e, others[0]) & _partners(e, others[1]) - set(seeds)
@@ -201,6 +198,27 @@ def comparison_evidence(e: Engine, comparison: int, seeds: list[int]) -> list[Ev
             )
     out += _weak(e, others or [a, b], seeds)
     return _ordered(out)
+
+
+def _same_kind(e: Engine, t: int, seeds: list[int]) -> Evidence | None:
+    """``t`` is the same kind of thing as a topic of the page, in the same area (a tag
+    or a comparison partner in common): a kind alone (15 of them) links too little."""
+    kind = e.tg.topics[e.topic_slugs[t]].kind
+    for s in seeds:
+        if e.tg.topics[e.topic_slugs[s]].kind != kind:
+            continue
+        noun = KIND_NOUNS.get(kind, kind)
+        tags = rarest_first(e, _tags(e, t) & _tags(e, s))
+        common = _partners(e, t) & _partners(e, s)
+        if tags:
+            why = f"both carry the tag {tag_name(e, tags[0])}"
+        elif common:
+            why = f"both compared with {topic_name(e, min(common, key=lambda p: e.topic_slugs[p]))}"
+        else:
+            continue
+        text = f"{topic_name(e, t)} is {noun}, like {topic_name(e, s)}; {why}"
+        return Evidence("same-kind", text)
+    return None
 
 
 def _tag_evidence(e: Engine, others: list[int], seeds: list[int]) -> Evidence | None:
@@ -237,17 +255,9 @@ def topic_evidence(e: Engine, topic: int, seeds: list[int]) -> list[Evidence]:
         word = "tags" if len(tags) > 1 else "tag"
         names = join_names([tag_name(e, x) for x in tags])
         out.append(Evidence("shared-tag", f"carries the {word} {names}, like {like}"))
-    kind = e.tg.topics[e.topic_slugs[topic]].kind
-    for s in seeds:
-        if e.tg.topics[e.topic_slugs[s]].kind == kind:
-            out.append(
-                Evidence(
-                    "same-kind",
-                    f"{topic_name(e, topic)} is {KIND_NOUNS.get(kind, kind)}, "
-                    f"like {topic_name(e, s)}",
-                )
-            )
-            break
+    kin = _same_kind(e, topic, seeds)
+    if kin is not None:
+        out.append(kin)
     if not any(x.kind == "compared-with" for x in out):
         for s in seeds:
             common = sorted(_partners(e, topic) & _partners(e, s), key=lambda p: e.topic_slugs[p])

@@ -430,7 +430,7 @@ def test_every_comparison_page_shows_its_sources_and_facts(client, bundled):
         if has_facts:
             table = html.split('<section class="facts-table"', 1)[1].split("</section>", 1)[0]
             assert html.index('class="facts-table"') < html.index('class="sides"'), slug
-            assert table.count("<th scope=\"col\">") == 3, slug  # the fact column and two sides
+            assert table.count('<th scope="col">') == 3, slug  # the fact column and two sides
 
 
 def test_stack_page_groups_suggestions_by_part(client):
