@@ -59,8 +59,11 @@ def main() -> int:
                     cell[(key, "judged")].append(judged)
                     cell[(key, "length")].append(len(shown))
                     cell[(key, "short")].append(len(shown) < 3)
-    print(f"{'floor':>5} {'low':>5} | {'precision':>9} {'judged':>6} | "
-          + " | ".join(f"{p:^22}" for p in ("comparison", "topic", "stack")))
+    print(
+        f"{'floor':>5} {'low':>5} | {'precision':>9} {'judged':>6} | "
+        + " | ".join(f"{p:^22}" for p in ("comparison", "topic", "stack"))
+    )
+
     def precision(cell, key):
         return sum(cell[(key, "good")]) / max(1, sum(cell[(key, "length")]))
 
