@@ -1,5 +1,6 @@
-"""pickgraph's recommendation engine: suggestions with reasons, baselines, offline
-evaluation, the precomputed index, rankings from picks and missing comparisons.
+"""pickgraph's recommendation engine: suggestions with evidence, baselines, evaluation
+against reader judgments and by link prediction, the precomputed index, rankings from
+picks and missing comparisons.
 
 >>> import graph, engine
 >>> rec = engine.Recommender(graph.load())
@@ -14,6 +15,8 @@ from .core import Engine
 from .evaluate import evaluate, split
 from .gaps import gaps
 from .index import SuggestionIndex, build_index
+from .judged import evaluate_judged
+from .judgments import load_judgments
 from .methods import DEFAULT_METHOD, METHODS
 from .rank import rankings
 from .suggest import Recommender, Suggestion, Suggestions
@@ -28,7 +31,9 @@ __all__ = [
     "Suggestions",
     "build_index",
     "evaluate",
+    "evaluate_judged",
     "gaps",
+    "load_judgments",
     "rankings",
     "split",
 ]

@@ -151,7 +151,8 @@ def evaluate_judged(
     >>> from pathlib import Path
     >>> j = load_judgments(Path(__file__).resolve().parent.parent / "eval" / "judgments.yaml")
     >>> r = evaluate_judged(graph.load(), j, ["popularity"], tie_seeds=1, bootstrap=10)
-    >>> sorted(r["methods"]["popularity"]) == sorted(["by_list", "by_page", *KEYS, "units"])
+    >>> m = r["methods"]["popularity"]
+    >>> m["precision"] < 0.2 and {"ndcg@6", "judged_share", "by_page", "by_list"} <= set(m)
     True
     """
     methods = list(dict.fromkeys([DEFAULT_METHOD, *(methods or METHODS)]))

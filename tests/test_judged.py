@@ -29,7 +29,9 @@ def test_metrics_by_hand():
     q = query({"x": 2, "y": 1, "z": 0, "w": 2})
     u = _unit(q, "comparisons", ["x", "y", "unjudged"], ["x", "y", "unjudged"])
     s = _summary([u])
-    assert s["precision"] == pytest.approx(1 / 3, abs=1e-4)  # only the 2 counts; unjudged counts as not
+    assert s["precision"] == pytest.approx(
+        1 / 3, abs=1e-4
+    )  # only the 2 counts; unjudged counts as not
     assert s["precision_lenient"] == pytest.approx(2 / 3, abs=1e-4)
     assert s["judged_share"] == pytest.approx(2 / 3, abs=1e-4)
     ideal = _dcg([2, 2, 1, 0])

@@ -125,6 +125,9 @@ def _freeze_into(build: Path, content: str | None, site_url: str | None) -> int:
         yield "pages.home", {}
         yield "pages.home_json", {}
         yield "pages.search", {}
+        # the form and its twin; a stack itself needs the live server
+        yield "pages.stack", {}
+        yield "pages.stack_json", {}
         yield "pages.sitemap", {}
         yield "pages.robots", {}
         yield "pages.api_docs", {}
