@@ -36,9 +36,9 @@ sys.path.insert(0, {here!r}); sys.path.insert(0, {root!r})
 import networkx as nx
 import scipy.sparse as sp
 from synthetic import Spec, generate_graph
-from engine.suggest import Recommender
-from engine.index import build_index
-from engine.ppr import PPR
+from pickgraph.engine.suggest import Recommender
+from pickgraph.engine.index import build_index
+from pickgraph.engine.ppr import PPR
 
 topics, comparisons, queries, ref_queries, do_index = {args}
 spec = Spec(topics, comparisons, max(topics // 10, 10))

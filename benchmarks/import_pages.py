@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import graph  # noqa: E402
-from graph.importer import import_pages  # noqa: E402
-from graph.textpage import parse_page, render_page  # noqa: E402
+from pickgraph import graph  # noqa: E402
+from pickgraph.graph.importer import import_pages  # noqa: E402
+from pickgraph.graph.textpage import parse_page, render_page  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -36,7 +36,7 @@ sys.path.insert(0, {root!r})
 mode, folder = sys.argv[1], sys.argv[2]
 start = time.perf_counter()
 if mode == "pickgraph":
-    import graph
+    from pickgraph import graph
     report = graph.check(folder)
     assert not report.errors, report.errors[:5]
     count = report.files

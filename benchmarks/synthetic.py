@@ -250,8 +250,8 @@ def generate_graph(spec: Spec):
     Text is one short fixed sentence per field: the engine never reads it, and
     generating real-length text for a million comparisons would dominate the run.
     """
-    from graph.model import Comparison, DomainInfo, Side, Topic
-    from graph.topicgraph import TopicGraph
+    from pickgraph.graph.model import Comparison, DomainInfo, Side, Topic
+    from pickgraph.graph.topicgraph import TopicGraph
 
     rng, topics, domain_of, related, tags, pairs = _plan(spec)
     text = "Synthetic text for a benchmark run"

@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import graph  # noqa: E402
-from engine import methods  # noqa: E402
-from engine.evaluate import evaluate_split, split  # noqa: E402
-from engine.ppr import PPRParams  # noqa: E402
+from pickgraph import graph  # noqa: E402
+from pickgraph.engine import methods  # noqa: E402
+from pickgraph.engine.evaluate import evaluate_split, split  # noqa: E402
+from pickgraph.engine.ppr import PPRParams  # noqa: E402
 
 TUNING_SEEDS = range(100, 105)
 

@@ -2,7 +2,7 @@
 against reader judgments and by link prediction, the precomputed index, rankings from
 picks and missing comparisons.
 
->>> import graph, engine
+>>> from pickgraph import engine, graph
 >>> rec = engine.Recommender(graph.load())
 >>> first = rec.for_topic("kafka", limit=3).comparisons[0]
 >>> first.title, first.reasons[0]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import textwrap
 
-from graph.cli import add_content_option, load_graph, print_json
-from graph.errors import BadRequest
+from pickgraph.graph.cli import add_content_option, load_graph, print_json
+from pickgraph.graph.errors import BadRequest
 
 from .evaluate import PROTOCOLS
 from .methods import METHODS

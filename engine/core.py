@@ -14,8 +14,8 @@ from typing import TypeVar
 import numpy as np
 import scipy.sparse as sp
 
-from graph import TopicGraph
-from graph.errors import BadRequest, NotFound
+from pickgraph.graph import TopicGraph
+from pickgraph.graph.errors import BadRequest, NotFound
 
 __all__ = ["Engine", "MAX_SEEDS"]
 
@@ -30,7 +30,7 @@ class Engine:
 
     Nodes 0..n_topics-1 are topics (sorted by slug), the rest are tags (sorted).
 
-    >>> import graph
+    >>> from pickgraph import graph
     >>> e = Engine(graph.load())
     >>> e.topic_slugs[e.topic_id["postgresql"]]
     'postgresql'

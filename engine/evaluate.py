@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graph import Comparison, TopicGraph
-from graph.errors import BadRequest
+from pickgraph.graph import Comparison, TopicGraph
+from pickgraph.graph.errors import BadRequest
 
 from .core import Engine
 from .holdout import choose_hidden, hide
@@ -54,7 +54,7 @@ def split(tg: TopicGraph, holdout: float = 0.1, seed: int = 0, drop_related: boo
     """Hold out a share of comparisons; the training graph never sees them (nor, with
     ``drop_related``, a related link between their two topics).
 
-    >>> import graph
+    >>> from pickgraph import graph
     >>> s = split(graph.load(), 0.1, seed=0)
     >>> len(s.held_out) + len(s.train.comparisons) == len(graph.load().comparisons)
     True
@@ -175,7 +175,7 @@ def evaluate(
     "intervals": {NAME: {"mrr": [lo, hi], "hits@10": [lo, hi]}}, ...}``; an interval
     is that of the default's mean minus the method's.
 
-    >>> import graph
+    >>> from pickgraph import graph
     >>> r = evaluate(graph.load(), ["ppr-aa", "popularity"], splits=1, bootstrap=100)
     >>> r["methods"]["ppr-aa"]["hits@10"] > r["methods"]["popularity"]["hits@10"]
     True

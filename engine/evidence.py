@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graph.model import NO_PICK
+from pickgraph.graph.model import NO_PICK
 
 from .core import Engine
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from graph import TopicGraph, canonical_slug
+from pickgraph.graph import TopicGraph, canonical_slug
 
 from .core import Engine
 from .evidence import join_names, shared_tags, tag_name, topic_name
@@ -30,7 +30,7 @@ def gaps(tg_or_engine: TopicGraph | Engine, limit: int = 20, tag: str | None = N
 
     With ``tag``, only pairs whose topics both carry that tag (or are that topic).
 
-    >>> import graph
+    >>> from pickgraph import graph
     >>> rows = gaps(graph.load(), limit=3)
     >>> len(rows), all(r["slug"] not in graph.load().comparisons for r in rows)
     (3, True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graph import Comparison, TopicGraph
+from pickgraph.graph import Comparison, TopicGraph
 
 __all__ = ["choose_hidden", "hide"]
 
@@ -18,7 +18,7 @@ def hide(tg: TopicGraph, hidden: list[Comparison], label: str, drop_related: boo
     """A TopicGraph without ``hidden`` (and, with ``drop_related``, without the related
     links between their topics); everything else is shared with ``tg``.
 
-    >>> import graph
+    >>> from pickgraph import graph
     >>> tg = graph.load()
     >>> c = tg.comparison("helm-vs-kustomize")
     >>> train = hide(tg, [c], "x")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from graph import TopicGraph
+from pickgraph.graph import TopicGraph
 
 from .candidates import CANDIDATES, MAX_LIMIT, PageCandidates
 from .core import Engine

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graph import TopicGraph
+from pickgraph.graph import TopicGraph
 
 from .judgments import LISTS, PAGES, Judgments, QueryJudgments
 from .methods import DEFAULT_METHOD, METHODS, Method, get_method
@@ -146,8 +146,8 @@ def evaluate_judged(
 ) -> dict:
     """Every method's shown lists scored on the judged queries of ``sets``.
 
-    >>> import graph
-    >>> from engine.judgments import load_judgments
+    >>> from pickgraph import graph
+    >>> from pickgraph.engine.judgments import load_judgments
     >>> from pathlib import Path
     >>> j = load_judgments(Path(__file__).resolve().parent.parent / "eval" / "judgments.yaml")
     >>> r = evaluate_judged(graph.load(), j, ["popularity"], tie_seeds=1, bootstrap=10)

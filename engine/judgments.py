@@ -25,10 +25,10 @@ from pydantic import (
     ValidationError,
 )
 
-from graph.errors import ContentError, Problem
-from graph.messages import validation_problems
-from graph.model import Line, Paragraph, Slug
-from graph.yamlsource import locate, parse_yaml
+from pickgraph.graph.errors import ContentError, Problem
+from pickgraph.graph.messages import validation_problems
+from pickgraph.graph.model import Line, Paragraph, Slug
+from pickgraph.graph.yamlsource import locate, parse_yaml
 
 __all__ = ["GRADES", "Judgments", "QueryJudgments", "load_judgments"]
 

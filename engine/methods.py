@@ -13,7 +13,7 @@ import hashlib
 import numpy as np
 import scipy.sparse as sp
 
-from graph.errors import BadRequest
+from pickgraph.graph.errors import BadRequest
 
 from .core import Engine
 from .ppr import PPR, PPRParams

@@ -10,8 +10,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from graph import TopicGraph
-from graph.errors import BadRequest
+from pickgraph.graph import TopicGraph
+from pickgraph.graph.errors import BadRequest
 
 __all__ = ["RANK_METHODS", "rankings", "bradley_terry"]
 
@@ -63,7 +63,7 @@ def bradley_terry(
 def rankings(tg: TopicGraph, tag: str | None = None, method: str = "pagerank") -> list[dict]:
     """Topics ranked from the picks among them (all topics, or those of ``tag``).
 
-    >>> import graph
+    >>> from pickgraph import graph
     >>> rows = rankings(graph.load(), tag="relational-databases")
     >>> rows[0]["rank"], rows[0]["wins"] >= rows[-1]["wins"]
     (1, True)

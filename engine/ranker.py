@@ -84,7 +84,7 @@ def _rows(space: FeatureSpace, query: int, target: int, plan, rng) -> tuple[np.n
 def fit_topic_model(engine: Engine, plan: TrainingPlan = TRAINING) -> LinearModel:
     """Learn FEATURES' weights from ``engine``'s own graph (see the module docstring).
 
-    >>> import graph
+    >>> from pickgraph import graph
     >>> m = fit_topic_model(Engine(graph.load()))
     >>> m.names == FEATURES and m.positives > 100
     True

@@ -183,7 +183,7 @@ def diversify(
     than half of the list (at least once). The list may come out shorter than
     ``limit`` when the candidates cannot satisfy that.
 
-    >>> import graph
+    >>> from pickgraph import graph
     >>> e = Engine(graph.load())
     >>> ids = [int(i) for i in e.comparisons_of(e.topic_id["postgresql"])]
     >>> len(diversify(e, [(i, 1.0) for i in ids], 6))

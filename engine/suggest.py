@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from graph import TopicGraph
-from graph.errors import BadRequest, NotFound
+from pickgraph.graph import TopicGraph
+from pickgraph.graph.errors import BadRequest, NotFound
 
 from .candidates import CANDIDATES, DEFAULT_LIMIT, MAX_LIMIT, PageCandidates
 from .core import Engine
@@ -120,7 +120,7 @@ class Suggestions:
 class Recommender:
     """Suggestions over one TopicGraph.
 
-    >>> import graph
+    >>> from pickgraph import graph
     >>> rec = Recommender(graph.load())
     >>> s = rec.for_comparison("mysql-vs-postgresql")
     >>> 1 <= len(s.comparisons) <= 6, "mysql-vs-postgresql" in [c.slug for c in s.comparisons]
@@ -220,7 +220,7 @@ class Recommender:
     ) -> Suggestions:
         """Suggestions for a reader's stack of 1-10 topics, computed on demand.
 
-        >>> import graph
+        >>> from pickgraph import graph
         >>> s = Recommender(graph.load()).for_topics(["python", "postgres"], limit=4)
         >>> s.query["topics"], 1 <= len(s.comparisons) <= 4
         (['python', 'postgresql'], True)

@@ -18,7 +18,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.judgments import load_judgments  # noqa: E402
+from pickgraph.engine.judgments import load_judgments  # noqa: E402
 
 SECOND = ROOT / "eval" / "agreement.yaml"
 

@@ -20,17 +20,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import graph  # noqa: E402
-from engine.core import Engine  # noqa: E402
-from engine.judgments import load_judgments  # noqa: E402
-from engine.pagemodel import (  # noqa: E402
+from pickgraph import graph  # noqa: E402
+from pickgraph.engine.core import Engine  # noqa: E402
+from pickgraph.engine.judgments import load_judgments  # noqa: E402
+from pickgraph.engine.pagemodel import (  # noqa: E402
     COMPARISON_FEATURES,
     TOPIC_FEATURES,
     WEIGHTS_FILE,
     PageModel,
     PageWeights,
 )
-from engine.ranker import LinearModel  # noqa: E402
+from pickgraph.engine.ranker import LinearModel  # noqa: E402
 
 JUDGMENTS = ROOT / "eval" / "judgments.yaml"
 # Inverse L2 strength: mild; a dozen standardised features over ~1,000 rows.

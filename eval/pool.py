@@ -26,11 +26,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import graph  # noqa: E402
-from engine.judgments import load_judgments  # noqa: E402
-from engine.methods import METHODS  # noqa: E402
-from engine.suggest import Recommender  # noqa: E402
-from graph.textpage import first_sentence  # noqa: E402
+from pickgraph import graph  # noqa: E402
+from pickgraph.engine.judgments import load_judgments  # noqa: E402
+from pickgraph.engine.methods import METHODS  # noqa: E402
+from pickgraph.engine.suggest import Recommender  # noqa: E402
+from pickgraph.graph.textpage import first_sentence  # noqa: E402
 
 JUDGMENTS = ROOT / "eval" / "judgments.yaml"
 POOL_DEPTH = 10

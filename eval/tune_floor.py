@@ -23,12 +23,12 @@ sys.path.insert(0, str(ROOT / "eval"))
 
 from fit_page_model import JUDGMENTS, fit, page_rows  # noqa: E402
 
-import engine.suggest as suggest  # noqa: E402
-import graph  # noqa: E402
-from engine.judged import shown_lists  # noqa: E402
-from engine.judgments import load_judgments  # noqa: E402
-from engine.pagemodel import COMPARISON_FEATURES, TOPIC_FEATURES, PageModel, PageWeights  # noqa: E402
-from engine.suggest import Recommender  # noqa: E402
+import pickgraph.engine.suggest as suggest  # noqa: E402
+from pickgraph import graph  # noqa: E402
+from pickgraph.engine.judged import shown_lists  # noqa: E402
+from pickgraph.engine.judgments import load_judgments  # noqa: E402
+from pickgraph.engine.pagemodel import COMPARISON_FEATURES, TOPIC_FEATURES, PageModel, PageWeights  # noqa: E402
+from pickgraph.engine.suggest import Recommender  # noqa: E402
 
 GRID = [(0.6, 0.25), (0.6, 0.3), (0.6, 0.35), (0.65, 0.3), (0.65, 0.35), (0.7, 0.3)]
 

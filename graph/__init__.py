@@ -1,7 +1,7 @@
 """pickgraph's topic graph: the content model, loading with exact error locations,
 the networkx graph, pandas tables and exports.
 
->>> import graph
+>>> from pickgraph import graph
 >>> tg = graph.load()              # the bundled content (or $PICKGRAPH_CONTENT)
 >>> tg.graph.nodes["postgresql"]["type"]
 'topic'

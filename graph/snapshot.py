@@ -4,7 +4,7 @@ The site keeps a built content version on disk so that a restart on unchanged co
 skips parsing. What is read back is validated by the same strict models as the YAML,
 so a damaged or planted file can at worst be refused, never run.
 
->>> import graph
+>>> from pickgraph import graph
 >>> tg = graph.load()
 >>> again = from_json(to_json(tg))
 >>> again.version == tg.version and again.comparisons == tg.comparisons

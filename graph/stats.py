@@ -17,7 +17,7 @@ def stats(tg: TopicGraph) -> dict:
     comparisons and related links; ``largest_component_share`` is the share of those
     nodes in the largest one.
 
-    >>> import graph
+    >>> from pickgraph import graph
     >>> s = stats(graph.load())
     >>> s["components"], s["largest_component_share"]
     (1, 1.0)

@@ -23,7 +23,7 @@ class Frames(NamedTuple):
 def to_frames(tg: TopicGraph) -> Frames:
     """Build the four DataFrames of a TopicGraph.
 
-    >>> import graph
+    >>> from pickgraph import graph
     >>> f = graph.frames()
     >>> list(f.comparisons.columns[:5])
     ['slug', 'a', 'b', 'pick', 'winner']

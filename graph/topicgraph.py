@@ -43,7 +43,7 @@ def _default_name(slug: str) -> str:
 class TopicGraph:
     """Everything loaded from one content folder, with lookups by slug and alias.
 
-    >>> import graph
+    >>> from pickgraph import graph
     >>> tg = graph.load()
     >>> tg.topic("postgres").name  # an alias resolves to its topic
     'PostgreSQL'
@@ -97,7 +97,7 @@ class TopicGraph:
     def resolve_topic(self, slug: str) -> str | None:
         """The topic slug for a slug or alias in any letter case, or None.
 
-        >>> import graph
+        >>> from pickgraph import graph
         >>> tg = graph.load()
         >>> tg.resolve_topic("postgresql"), tg.resolve_topic("K8s"), tg.resolve_topic("nope")
         ('postgresql', 'kubernetes', None)
@@ -175,7 +175,7 @@ class TopicGraph:
     def resolve_tag(self, slug: str) -> str | None:
         """The tag slug for a slug in any letter case, or None.
 
-        >>> import graph
+        >>> from pickgraph import graph
         >>> graph.load().resolve_tag("SQL")
         'sql'
         """

@@ -62,7 +62,7 @@ def mini(tmp_path) -> ContentDir:
 @pytest.fixture(scope="session")
 def bundled():
     """The bundled content, loaded once per test session."""
-    import graph
+    from pickgraph import graph
 
     return graph.load()
 
@@ -76,7 +76,7 @@ def artifacts() -> Path:
 @pytest.fixture(scope="session")
 def app():
     """The site on the bundled content (read-only, so one per session)."""
-    from web import create_app
+    from pickgraph.web import create_app
 
     return create_app({"TESTING": True})
 

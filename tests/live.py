@@ -43,7 +43,7 @@ def wait_until(check, timeout: float = 30, interval: float = 0.1):
 
 def serve_command(content: Path, port: int, *extra: str) -> list[str]:
     """`pickgraph serve` on ``port`` for ``content``, as this interpreter runs it."""
-    cmd = [sys.executable, "-m", "web.cli", "serve", "--content", str(content)]
+    cmd = [sys.executable, "-m", "pickgraph.web.cli", "serve", "--content", str(content)]
     return [*cmd, "--port", str(port), *extra]
 
 

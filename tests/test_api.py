@@ -7,7 +7,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
 
-from web.openapi import document
+from pickgraph.web.openapi import document
 
 CASES: dict[str, int] = {}
 

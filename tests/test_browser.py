@@ -36,7 +36,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from graph import BUNDLED_CONTENT
+    from pickgraph.graph import BUNDLED_CONTENT
 
     server = Server(BUNDLED_CONTENT, tmp_path_factory.mktemp("serve") / "serve.log")
     yield f"http://127.0.0.1:{server.port}"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from web.cache import StateCache
-from web.state import SiteState
+from pickgraph.web.cache import StateCache
+from pickgraph.web.state import SiteState
 
 PACKAGES = Path(__file__).resolve().parent.parent
 
@@ -114,15 +114,15 @@ def test_cache_writable_by_others_is_refused_with_a_log_line(mini, cache_dir, ca
 
 
 def test_changed_engine_parameter_or_package_version_invalidates(mini, cache_dir, monkeypatch):
-    import engine.index
-    import web.cache
+    import pickgraph.engine.index as engine_index
+    import pickgraph.web.cache as web_cache
 
     assert SiteState.from_folder(mini.root).from_cache is False
     assert SiteState.from_folder(mini.root).from_cache is True
-    monkeypatch.setattr(engine.index, "TRAINING", engine.index.TRAINING.__class__(rounds=2))
+    monkeypatch.setattr(engine_index, "TRAINING", engine_index.TRAINING.__class__(rounds=2))
     assert SiteState.from_folder(mini.root).from_cache is False
     assert SiteState.from_folder(mini.root).from_cache is True
-    monkeypatch.setattr(web.cache, "package_version", lambda: "999.0")
+    monkeypatch.setattr(web_cache, "package_version", lambda: "999.0")
     assert SiteState.from_folder(mini.root).from_cache is False
 
 

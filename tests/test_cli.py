@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from web.cli import main
+from pickgraph.web.cli import main
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
@@ -89,7 +89,7 @@ def test_usage_error_exit_2(capsys):
 
 def test_console_script_is_installed(mini):
     proc = subprocess.run(
-        [sys.executable, "-m", "web.cli", "validate", "--content", str(mini.root)],
+        [sys.executable, "-m", "pickgraph.web.cli", "validate", "--content", str(mini.root)],
         capture_output=True,
         text=True,
         timeout=60,

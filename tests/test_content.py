@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import graph
-from graph.lint import text_problems
+from pickgraph import graph
+from pickgraph.graph.lint import text_problems
 
 # Issue 15: at least 400 topics and 650 comparisons, AI and developer tooling included.
 MIN_TOPICS, MIN_COMPARISONS, MIN_TAGS, MIN_DOMAINS = 400, 650, 120, 17
@@ -98,7 +98,7 @@ def test_new_areas_and_the_pairs_readers_search_for(bundled):
 
 
 def test_facts_use_spdx_ids_and_are_widespread(bundled):
-    from graph.licenses import check_license
+    from pickgraph.graph.licenses import check_license
 
     with_facts = [t for t in bundled.topics.values() if t.facts is not None]
     assert len(with_facts) >= 0.75 * len(bundled.topics)

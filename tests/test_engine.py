@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 from tiny import tiny_graph
 
-import graph
-from engine.core import Engine
-from engine.evaluate import evaluate, rank_stats, split
-from engine.gaps import gaps
-from engine.index import build_index
-from engine.methods import DEFAULT_METHOD, METHODS, get_method
-from engine.ppr import PPR, PPRParams
-from engine.rank import rankings
-from engine.suggest import Recommender
-from graph.errors import BadRequest, NotFound
+from pickgraph import graph
+from pickgraph.engine.core import Engine
+from pickgraph.engine.evaluate import evaluate, rank_stats, split
+from pickgraph.engine.gaps import gaps
+from pickgraph.engine.index import build_index
+from pickgraph.engine.methods import DEFAULT_METHOD, METHODS, get_method
+from pickgraph.engine.ppr import PPR, PPRParams
+from pickgraph.engine.rank import rankings
+from pickgraph.engine.suggest import Recommender
+from pickgraph.graph.errors import BadRequest, NotFound
 
 # a - b - c - d compared in a chain; e only shares tag t2 with d.
 CHAIN = tiny_graph(
@@ -122,7 +122,7 @@ def test_rank_stats_count_better_and_tied_topics():
 
 
 def test_ties_count_at_their_expected_rank_never_by_slug():
-    from engine.evaluate import _metrics_at
+    from pickgraph.engine.evaluate import _metrics_at
 
     # better 1, tied with 2 others: ranks 2, 3, 4 with equal chance
     hits5, hits10, rr, _ = _metrics_at(1, 2)
@@ -266,7 +266,7 @@ def test_index_equals_on_demand_for_every_page():
 
 
 def test_index_round_trips_and_refuses_other_content(tmp_path, mini, monkeypatch):
-    import engine.index as index_module
+    import pickgraph.engine.index as index_module
 
     tg = graph.load()
     index = build_index(tg)
@@ -363,7 +363,7 @@ def test_gaps_exclude_existing_pairs_and_prefer_rare_shared_tags():
 def test_truncated_build_agrees_with_exact_build(monkeypatch):
     """The large-graph path, forced onto the bundle with nothing truncated away,
     gives the same lists as the exact path."""
-    import engine.index as index_module
+    import pickgraph.engine.index as index_module
 
     tg = graph.load()
     exact = build_index(tg)
@@ -384,7 +384,7 @@ def test_truncated_build_agrees_with_exact_build(monkeypatch):
 
 def test_parallel_build_equals_serial_build(monkeypatch):
     """Forked workers compute the same lists as one process does."""
-    import engine.index as index_module
+    import pickgraph.engine.index as index_module
 
     tg = graph.load()
     monkeypatch.setattr(index_module, "DENSE_MAX", 10)
@@ -408,7 +408,7 @@ def test_parallel_build_equals_serial_build(monkeypatch):
 
 
 def test_ad_hoc_adamic_adar_equals_the_sum_of_rows():
-    from engine.scoring import adamic_adar_rows, adamic_adar_sum
+    from pickgraph.engine.scoring import adamic_adar_rows, adamic_adar_sum
 
     e = Engine(graph.load())
     for slugs in (["postgresql"], ["kafka", "rabbitmq", "scrum"], ["react", "react"]):

@@ -8,9 +8,9 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-import graph
-from graph.export import export, read_graph
-from web.cli import main
+from pickgraph import graph
+from pickgraph.graph.export import export, read_graph
+from pickgraph.web.cli import main
 
 
 def same_graph(a: nx.Graph, b: nx.Graph) -> None:

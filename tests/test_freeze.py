@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-from web.cli import main
-from web.freeze import MARKER, freeze
+from pickgraph.web.cli import main
+from pickgraph.web.freeze import MARKER, freeze
 
 
 def snapshot(folder) -> dict[str, bytes]:
@@ -75,7 +75,7 @@ def test_force_writes_beside_foreign_files_and_deletes_none(mini, tmp_path, caps
 
 
 def test_a_failed_freeze_leaves_the_output_as_it_was(mini, tmp_path, monkeypatch):
-    import web.freeze
+    import pickgraph.web.freeze as web_freeze
 
     out = tmp_path / "site"
     freeze(out, str(mini.root))
@@ -85,7 +85,7 @@ def test_a_failed_freeze_leaves_the_output_as_it_was(mini, tmp_path, monkeypatch
         (build / "half-written").write_text("x")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(web.freeze, "_freeze_into", broken)
+    monkeypatch.setattr(web_freeze, "_freeze_into", broken)
     with pytest.raises(OSError):
         freeze(out, str(mini.root))
     assert snapshot(out) == before

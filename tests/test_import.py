@@ -9,10 +9,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import graph
-from graph.importer import import_pages
-from graph.textpage import parse_page, render_page
-from web.cli import main
+from pickgraph import graph
+from pickgraph.graph.importer import import_pages
+from pickgraph.graph.textpage import parse_page, render_page
+from pickgraph.web.cli import main
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 SEED = Path(__file__).resolve().parent.parent.parent / "shared" / "seed"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.judged import _dcg, _summary, _unit, evaluate_judged
-from engine.judgments import QueryJudgments, load_judgments
-from graph.errors import ContentError
+from pickgraph.engine.judged import _dcg, _summary, _unit, evaluate_judged
+from pickgraph.engine.judgments import QueryJudgments, load_judgments
+from pickgraph.graph.errors import ContentError
 
 JUDGMENTS = Path(__file__).resolve().parent.parent / "eval" / "judgments.yaml"
 

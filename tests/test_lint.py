@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import graph
-from graph.lint import text_problems
+from pickgraph import graph
+from pickgraph.graph.lint import text_problems
 
 PAIR = "comparisons/redis-vs-memcached.yaml"
 

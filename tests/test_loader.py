@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import graph
-from graph.errors import ContentError
+from pickgraph import graph
+from pickgraph.graph.errors import ContentError
 
 REDIS = "topics/redis.yaml"
 PAIR = "comparisons/redis-vs-memcached.yaml"

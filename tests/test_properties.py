@@ -12,9 +12,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import graph
-from graph.errors import ContentError
-from graph.yamlsource import YAML11_BOOLEANS, parse_yaml
+from pickgraph import graph
+from pickgraph.graph.errors import ContentError
+from pickgraph.graph.yamlsource import YAML11_BOOLEANS, parse_yaml
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

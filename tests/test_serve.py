@@ -144,7 +144,7 @@ class _StaticHandler(SimpleHTTPRequestHandler):
 
 
 def test_frozen_site_has_no_dead_links(tmp_path, bundled):
-    from web.freeze import freeze
+    from pickgraph.web.freeze import freeze
 
     out = tmp_path / "site"
     result = freeze(out)

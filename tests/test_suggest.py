@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from tiny import tiny_graph
 
-from engine.evidence import EVIDENCE_KINDS, LINKS
-from engine.index import build_index
-from engine.pagemodel import COMPARISON_FEATURES, TOPIC_FEATURES, PageModel, PageWeights
-from engine.ranker import LinearModel
-from engine.suggest import FLOOR, LOW_FLOOR, Recommender
+from pickgraph.engine.evidence import EVIDENCE_KINDS, LINKS
+from pickgraph.engine.index import build_index
+from pickgraph.engine.pagemodel import COMPARISON_FEATURES, TOPIC_FEATURES, PageModel, PageWeights
+from pickgraph.engine.ranker import LinearModel
+from pickgraph.engine.suggest import FLOOR, LOW_FLOOR, Recommender
 
 
 def weights(comparisons: dict[str, float], topics: dict[str, float], intercept: float):
@@ -203,7 +203,7 @@ def test_named_stacks_serve_every_topic(indexed, bundled, stack):
 def test_suggest_json_items_carry_evidence(capsys):
     import json
 
-    from web.cli import main
+    from pickgraph.web.cli import main
 
     assert main(["suggest", "kafka-vs-rabbitmq", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from htmltools import Page
 
-from web import create_app
+from pickgraph.web import create_app
 
 PAGE_PREFIXES = ("/compare/", "/topic/", "/tag/")
 
@@ -409,7 +409,7 @@ def test_conditional_get_answers_304(client):
 def test_every_setting_is_documented():
     from pathlib import Path
 
-    import web
+    from pickgraph import web
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text()
     for name in web.SETTINGS:

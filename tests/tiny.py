@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from graph import TopicGraph
-from graph.model import Comparison, DomainInfo, Side, Topic
+from pickgraph.graph import TopicGraph
+from pickgraph.graph.model import Comparison, DomainInfo, Side, Topic
 
 TEXT = "Text written for a small test graph"
 

@@ -8,11 +8,17 @@ True
 from __future__ import annotations
 
 import os
+import sys
 import threading
+from pathlib import Path
 
 from flask import Flask
 
 __all__ = ["create_app", "StateHolder"]
+
+HERE = Path(__file__).resolve().parent
+# Flask's own default for an installed application's instance folder.
+INSTANCE_PATH = os.path.join(sys.prefix, "var", "pickgraph-instance")
 
 # Settings: name, default and what it does. PICKGRAPH_<NAME> in the environment sets it.
 SETTINGS = {
@@ -45,7 +51,9 @@ def create_app(config: dict | None = None, state=None) -> Flask:
     """Build the app. Content comes from ``config["CONTENT"]``, else
     $PICKGRAPH_CONTENT, else the bundled folder; ``state`` (a prebuilt SiteState)
     skips loading, as gunicorn workers forked from a loaded master do."""
-    app = Flask(__name__)
+    # Paths given, not searched for: pickgraph is a namespace package, which Flask's
+    # search cannot always place (an editable install maps its folders elsewhere).
+    app = Flask(__name__, root_path=str(HERE), instance_path=INSTANCE_PATH)
     app.config.from_mapping({name: default for name, (default, _) in SETTINGS.items()})
     app.config["JSON_SORT_KEYS"] = False
     app.config.from_prefixed_env("PICKGRAPH")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from flask import Blueprint, request, url_for
 
-from engine.gaps import gaps
-from engine.methods import METHODS
-from engine.rank import RANK_METHODS, rankings
-from engine.suggest import DEFAULT_LIMIT, MAX_LIMIT
-from graph.errors import BadRequest, NotFound
+from pickgraph.engine.gaps import gaps
+from pickgraph.engine.methods import METHODS
+from pickgraph.engine.rank import RANK_METHODS, rankings
+from pickgraph.engine.suggest import DEFAULT_LIMIT, MAX_LIMIT
+from pickgraph.graph.errors import BadRequest, NotFound
 
 from .context import (
     comparison_title,

@@ -27,11 +27,11 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from engine.core import Engine
-from engine.index import SuggestionIndex, index_signature
-from graph import TopicGraph
-from graph.loader import content_version
-from graph.snapshot import SNAPSHOT_FORMAT, SnapshotError, from_json, to_json
+from pickgraph.engine.core import Engine
+from pickgraph.engine.index import SuggestionIndex, index_signature
+from pickgraph.graph import TopicGraph
+from pickgraph.graph.loader import content_version
+from pickgraph.graph.snapshot import SNAPSHOT_FORMAT, SnapshotError, from_json, to_json
 
 __all__ = ["CACHE_ENV", "StateCache", "cache_folder", "content_signature", "package_version"]
 

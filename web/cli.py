@@ -10,9 +10,9 @@ import argparse
 import os
 import sys
 
-from engine import cli as engine_cli
-from graph import cli as graph_cli
-from graph.errors import ContentError, PickgraphError
+from pickgraph.engine import cli as engine_cli
+from pickgraph.graph import cli as graph_cli
+from pickgraph.graph.errors import ContentError, PickgraphError
 
 __all__ = ["build_parser", "main"]
 

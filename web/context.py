@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import url_for
 
-from engine.suggest import Suggestions
-from graph.textpage import first_sentence
+from pickgraph.engine.suggest import Suggestions
+from pickgraph.graph.textpage import first_sentence
 
 from .state import SiteState
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from flask_frozen import Freezer, MissingURLGeneratorWarning
 
-from graph.errors import BadRequest
+from pickgraph.graph.errors import BadRequest
 
 __all__ = ["MARKER", "freeze"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from functools import cache
 
-from engine.methods import DEFAULT_METHOD, METHODS
-from engine.rank import RANK_METHODS
-from engine.suggest import DEFAULT_LIMIT, MAX_LIMIT
+from pickgraph.engine.methods import DEFAULT_METHOD, METHODS
+from pickgraph.engine.rank import RANK_METHODS
+from pickgraph.engine.suggest import DEFAULT_LIMIT, MAX_LIMIT
 
 from .search import MAX_QUERY
 

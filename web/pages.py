@@ -12,7 +12,7 @@ from functools import wraps
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from graph.errors import BadRequest, NotFound
+from pickgraph.graph.errors import BadRequest, NotFound
 
 from . import context
 from .search import MAX_QUERY
@@ -169,7 +169,7 @@ bp.add_url_rule("/search.json", "search_json", search)
 def stack():
     """A reader's stack (``?topics=a,b,c``): one canonical URL per set of topics, with
     aliases and letter case resolved and the topics in slug order."""
-    from engine.core import MAX_SEEDS
+    from pickgraph.engine.core import MAX_SEEDS
 
     as_json = request.path.endswith(".json")
     raw = request.args.get("topics", "")[: MAX_QUERY * 4]

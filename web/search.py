@@ -12,7 +12,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from graph import TopicGraph, canonical_slug
+from pickgraph.graph import TopicGraph, canonical_slug
 
 __all__ = ["SearchIndex", "MAX_QUERY"]
 
@@ -38,7 +38,7 @@ def _norm(text: str) -> str:
 class SearchIndex:
     """Search entries for one TopicGraph.
 
-    >>> import graph
+    >>> from pickgraph import graph
     >>> s = SearchIndex(graph.load())
     >>> [r["slug"] for r in s.search("postgre")["topics"]][:1]
     ['postgresql']

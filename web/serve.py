@@ -18,8 +18,8 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
-from graph.errors import ContentError
-from graph.loader import resolve_folder
+from pickgraph.graph.errors import ContentError
+from pickgraph.graph.loader import resolve_folder
 
 from .cache import content_signature
 

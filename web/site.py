@@ -12,7 +12,7 @@ import json
 from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from graph.errors import BadRequest, NotFound
+from pickgraph.graph.errors import BadRequest, NotFound
 
 __all__ = ["current_state", "error_body", "install", "site_url", "wants_json"]
 

@@ -15,11 +15,11 @@ from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
 
-import graph
-from engine.index import build_index
-from engine.rank import rankings
-from engine.suggest import Recommender
-from graph import TopicGraph
+from pickgraph import graph
+from pickgraph.engine.index import build_index
+from pickgraph.engine.rank import rankings
+from pickgraph.engine.suggest import Recommender
+from pickgraph.graph import TopicGraph
 
 from .cache import StateCache
 from .search import SearchIndex
