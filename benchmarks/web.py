@@ -70,7 +70,16 @@ def start_server(
 
     ``cache`` is the start-up cache folder (a fresh one measures a cold start)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "pickgraph.web.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pickgraph.web.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     if content is not None:
         cmd += ["--content", str(content)]
     start = time.perf_counter()

@@ -6,7 +6,6 @@ loaded graph when there were no errors. ``load(folder)`` raises ContentError ins
 
 from __future__ import annotations
 
-import difflib
 import functools
 import gc
 import hashlib
@@ -25,6 +24,7 @@ from . import lint
 from .errors import ContentError, Problem
 from .messages import validation_problems
 from .model import NO_PICK, Comparison, DomainInfo, TagInfo, Topic, check_slug
+from .similar import closest
 from .yamlsource import ParsedFile, locate, parse_yaml
 
 __all__ = [
@@ -474,7 +474,7 @@ class _Loader:
                 ok = False
             elif slug not in topics:
                 line, col = self.where(path, (side, "topic"))
-                close = difflib.get_close_matches(slug, list(topics), n=3)
+                close = closest(slug, topics, n=3)
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
                 self.error(path, line, col, f"unknown topic {slug!r}{hint}", "unknown-topic")
                 ok = False
@@ -525,7 +525,7 @@ class _Loader:
                     aliases[alias] = slug
             if topic.domain is not None and topic.domain not in domains:
                 line, col = self.where(path, ("domain",))
-                close = difflib.get_close_matches(topic.domain, list(domains), n=1)
+                close = closest(topic.domain, domains, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else " (declare it in domains.yaml)"
                 self.error(
                     path, line, col, f"unknown domain {topic.domain!r}{hint}", "unknown-domain"

@@ -7,13 +7,13 @@ text, got the number 42", "'no' is read by YAML as the boolean false".
 
 from __future__ import annotations
 
-import difflib
 import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from .errors import Problem
+from .similar import closest
 from .yamlsource import YAML11_BOOLEANS, ParsedFile, locate, scalar_source
 
 __all__ = ["validation_problems"]
@@ -98,7 +98,7 @@ def validation_problems(
             line, col = locate(parsed.root, full, at_key=True)
             owner = _model_for(model, loc)
             known = list(owner.model_fields) if owner else []
-            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            close = closest(str(loc[-1]), known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             allowed = f" (allowed: {', '.join(known)})" if known and not close else ""
             message = f"unknown field {name!r}{hint}{allowed}"

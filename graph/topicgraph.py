@@ -8,7 +8,6 @@ carries one edge of kind ``comparison`` with ``related=True``.
 
 from __future__ import annotations
 
-import difflib
 from collections import defaultdict
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +16,7 @@ import networkx as nx
 
 from .errors import NotFound, Problem
 from .model import NO_PICK, Comparison, DomainInfo, TagInfo, Topic, canonical_slug
+from .similar import closest
 
 __all__ = ["TopicGraph", "Tag"]
 
@@ -119,9 +119,8 @@ class TopicGraph:
 
     def similar_topics(self, text: str, n: int = 5) -> list[str]:
         names = {**{s: s for s in self.topics}, **self.aliases}
-        close = difflib.get_close_matches(text.lower(), list(names), n=n * 2, cutoff=0.6)
         out: list[str] = []
-        for c in close:
+        for c in closest(text, names, n=n * 2):
             if names[c] not in out:
                 out.append(names[c])
         return out[:n]
@@ -169,7 +168,7 @@ class TopicGraph:
                 if c not in found:
                     found.append(c)
         if not found:
-            found = difflib.get_close_matches(slug, list(self.comparisons), n=n, cutoff=0.5)
+            found = closest(slug, self.comparisons, n=n)
         return found[:n]
 
     def resolve_tag(self, slug: str) -> str | None:
@@ -187,8 +186,7 @@ class TopicGraph:
     def tag(self, slug: str) -> Tag:
         if slug in self.tags:
             return self.tags[slug]
-        close = difflib.get_close_matches(slug, list(self.tags), n=5, cutoff=0.6)
-        raise NotFound("tag", slug, close)
+        raise NotFound("tag", slug, closest(slug, self.tags, n=5))
 
     def comparisons_of(self, topic: str) -> list[Comparison]:
         """Every comparison a topic is in, sorted by slug."""

@@ -13,6 +13,7 @@ from functools import wraps
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from pickgraph.graph.errors import BadRequest, NotFound
+from pickgraph.graph.similar import closest
 
 from . import context
 from .search import MAX_QUERY
@@ -144,9 +145,7 @@ def domain(slug: str):
     slug, as_json = _split_json(slug)
     tg = current_state().tg
     if slug not in tg.domains:
-        import difflib
-
-        raise NotFound("domain", slug, difflib.get_close_matches(slug, list(tg.domains), n=3))
+        raise NotFound("domain", slug, closest(slug, tg.domains, n=3))
     ctx = context.domain_context(current_state(), slug)
     return render("domain.html", ctx, as_json, ctx["url"] + ".json")
 

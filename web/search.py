@@ -2,24 +2,28 @@
 
 Every entry has a few names (display name, slug, aliases) in lower case. A query
 matches a name exactly, as a prefix, as the prefix of one of its words, inside it, or
-approximately (difflib's ratio); "a vs b" and "a b" also find the comparison of the
-two topics the words name.
+approximately (rapidfuzz's ratio, in C over every name at once); "a vs b" and "a b"
+also find the comparison of the two topics the words name.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz, process
+
 from pickgraph.graph import TopicGraph, canonical_slug
+from pickgraph.graph.similar import closest
 
 __all__ = ["SearchIndex", "MAX_QUERY"]
 
 # Longer queries are cut: nothing in the index is this long.
 MAX_QUERY = 100
-# Below this similarity an approximate match is noise.
-FUZZY_CUTOFF = 0.72
+# Below this similarity (0-100) an approximate match is noise.
+FUZZY_CUTOFF = 72
+# Approximate matches looked at per query (the best by similarity).
+FUZZY_POOL = 100
 
 
 @dataclass(frozen=True)
@@ -76,30 +80,46 @@ class SearchIndex:
             if e.kind == "topic":
                 for n in e.names:
                     self._topic_names.setdefault(n, e.slug)
+        # every name once, with the entries it names: the fuzzy tier scans these in C
+        self._names: list[str] = []
+        self._owners: list[list[int]] = []
+        where: dict[str, int] = {}
+        for i, e in enumerate(self.entries):
+            for name in e.names:
+                if name not in where:
+                    where[name] = len(self._names)
+                    self._names.append(name)
+                    self._owners.append([])
+                self._owners[where[name]].append(i)
 
-    def _score(self, q: str, entry: Entry) -> float:
-        best = 0.0
-        for name in entry.names:
+    def _scores(self, q: str) -> dict[int, float]:
+        """Entry index -> score: exact 100, prefix 60-80, word prefix 60, inside 50,
+        approximate up to 40."""
+        scores: dict[int, float] = {}
+
+        def give(k: int, score: float) -> None:
+            for i in self._owners[k]:
+                if score > scores.get(i, 0.0):
+                    scores[i] = score
+
+        if len(q) >= 3:
+            for _, ratio, k in process.extract(
+                q, self._names, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=FUZZY_POOL
+            ):
+                give(k, 0.4 * ratio)
+        for k, name in enumerate(self._names):
             if name == q:
-                return 100.0
-            if name.startswith(q):
-                best = max(best, 80.0 - min(len(name) - len(q), 20))
-            elif any(word.startswith(q) for word in name.split()):
-                best = max(best, 60.0)
+                give(k, 100.0)
+            elif name.startswith(q):
+                give(k, 80.0 - min(len(name) - len(q), 20))
             elif q in name:
-                best = max(best, 50.0)
-            elif len(q) >= 3:
-                m = difflib.SequenceMatcher(None, q, name)
-                if m.real_quick_ratio() >= FUZZY_CUTOFF and m.quick_ratio() >= FUZZY_CUTOFF:
-                    r = m.ratio()
-                    if r >= FUZZY_CUTOFF:
-                        best = max(best, 40.0 * r)
-        return best
+                give(k, 60.0 if any(w.startswith(q) for w in name.split()) else 50.0)
+        return scores
 
     def _topic_for(self, word: str) -> str | None:
         if word in self._topic_names:
             return self._topic_names[word]
-        close = difflib.get_close_matches(word, list(self._topic_names), n=1, cutoff=0.75)
+        close = closest(word, self._topic_names, n=1, cutoff=75)
         return self._topic_names[close[0]] if close else None
 
     def _parts(self, q: str) -> list[str]:
@@ -136,8 +156,9 @@ class SearchIndex:
         pair = self._pair(parts)
         # a query that names one topic (even misspelt) finds its comparisons too
         named = self._topic_for(q) if len(q) >= 2 else None
-        for entry in self.entries:
-            score = self._score(q, entry)
+        base = self._scores(q)
+        for i, entry in enumerate(self.entries):
+            score = base.get(i, 0.0)
             if entry.slug == pair:
                 score = 100.0
             elif entry.kind == "topic" and entry.slug in parts:
