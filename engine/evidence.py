@@ -14,7 +14,9 @@ links, with a kind from EVIDENCE_KINDS (a closed list: clients may switch on it)
 - ``common-partner``: both are compared with the same third topic;
 - ``co-click``: readers of this page often read that one next (reader feedback);
 - ``same-domain``: both are in the same section of the site;
-- ``popularity``: how often a topic is the pick. Never shown alone.
+- ``popularity``: how often a topic is the pick. Never shown alone;
+- ``nearby``: nothing above holds; a method ranked it near the page anyway. The default
+  never shows such a suggestion (baselines do, and say so).
 
 ``LINKS`` are the kinds that say why a suggestion bears on the page; a suggestion with
 none of them is not shown at all (``has_link``).
@@ -54,6 +56,7 @@ EVIDENCE_KINDS = (
     "co-click",
     "same-domain",
     "popularity",
+    "nearby",
 )
 LINKS = frozenset(EVIDENCE_KINDS[:7])
 # At most this many pieces of evidence per suggestion, and tags named in one.
@@ -294,4 +297,7 @@ def _ordered(items: list[Evidence]) -> list[Evidence]:
     rank = {k: i for i, k in enumerate(EVIDENCE_KINDS)}
     unique = list(dict.fromkeys(items))
     unique.sort(key=lambda x: rank[x.kind])  # stable: within a kind, as found
-    return unique[:MAX_EVIDENCE]
+    return unique[:MAX_EVIDENCE] or [NEARBY]
+
+
+NEARBY = Evidence("nearby", "near this page in the topic graph, with no direct link")

@@ -353,7 +353,7 @@ class Recommender:
         return Suggestion(
             "comparison",
             comp.slug,
-            f"{self.tg.topics[a].name} vs {self.tg.topics[b].name}",
+            self.tg.title(comp.slug),
             round(score, 6),
             tuple(comparison_evidence(e, cid, seeds)),
             (a, b),

@@ -188,6 +188,16 @@ class TopicGraph:
             return self.tags[slug]
         raise NotFound("tag", slug, closest(slug, self.tags, n=5))
 
+    def title(self, comparison: str) -> str:
+        """A comparison's title, its topics' names in the order of its canonical slug.
+
+        >>> import pickgraph.graph as graph
+        >>> graph.load().title("postgresql-vs-mysql")
+        'MySQL vs PostgreSQL'
+        """
+        a, b = sorted(self.comparison(comparison).topics)
+        return f"{self.topics[a].name} vs {self.topics[b].name}"
+
     def comparisons_of(self, topic: str) -> list[Comparison]:
         """Every comparison a topic is in, sorted by slug."""
         return [self.comparisons[s] for s in self._by_topic.get(topic, [])]

@@ -193,3 +193,25 @@ def test_api_page_is_generated_from_the_document(client):
     html = client.get("/api/").get_data(as_text=True)
     for path in document()["paths"]:
         assert f"GET {path}" in html
+
+
+def test_page_twins_and_the_api_give_an_entity_the_same_fields(client, bundled):
+    """One serialiser per entity (web/serialize.py): the comparison or topic inside a
+    page's JSON twin is exactly the API's body, less the API's own two fields."""
+    from pickgraph.web.schemas import ComparisonEntity, TopicEntity
+
+    for kind, slugs, model, path in (
+        ("comparison", list(bundled.comparisons)[::7], ComparisonEntity, "comparisons"),
+        ("topic", list(bundled.topics)[::5], TopicEntity, "topics"),
+    ):
+        for slug in slugs:
+            api = client.get(f"/api/v1/{path}/{slug}").get_json()
+            twin = client.get(f"/{'compare' if kind == 'comparison' else 'topic'}/{slug}.json")
+            twin = twin.get_json()
+            fields = set(model.model_fields)
+            assert set(api) == fields | {"ok", "requested"}, slug
+            assert {k: twin[k] for k in fields} == {k: api[k] for k in fields}, slug
+            # the twin's suggestions are the suggestions API's lists
+            sugg = client.get(f"/api/v1/{path}/{slug}/suggestions").get_json()
+            assert twin["suggestions"] == sugg["comparisons"], slug
+            assert twin["related_topics"] == sugg["topics"], slug

@@ -7,41 +7,39 @@ bodies carry ``"ok": true``.
 
 from __future__ import annotations
 
-from flask import Blueprint, request, url_for
+import re
+
+from flask import Blueprint, Response, request
 
 from pickgraph.engine.gaps import gaps
 from pickgraph.engine.methods import METHODS
 from pickgraph.engine.rank import RANK_METHODS, rankings
 from pickgraph.engine.suggest import DEFAULT_LIMIT, MAX_LIMIT
-from pickgraph.graph.errors import BadRequest, NotFound
+from pickgraph.graph.errors import BadRequest
 
-from .context import (
-    comparison_title,
-    comparison_url,
-    fact_values,
-    facts_table,
-    tag_item,
-    topic_url,
-)
+from . import schemas, serialize
+from .context import search_results
 from .pages import cached, json_response
 from .search import MAX_QUERY
 from .site import current_state
+from .urls import topic_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 __all__ = ["bp"]
 
 MAX_GAPS = 100
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def _int_param(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be a whole number from {low} to {high}", name) from None
+    # ASCII digits only: int() would also take "1_0", "٥" and full-width digits
+    if not _DIGITS.fullmatch(raw) or len(raw) > 6:
+        raise BadRequest(f"{name} must be a whole number from {low} to {high}", name)
+    value = int(raw)
     if not low <= value <= high:
         raise BadRequest(f"{name} must be a whole number from {low} to {high}", name)
     return value
@@ -54,69 +52,18 @@ def _method_param() -> str | None:
     return method
 
 
-def _suggestion_body(s) -> dict:
-    body = s.to_dict()
-    for c in body["comparisons"]:
-        c["url"] = comparison_url(c["slug"])
-    for t in body["topics"]:
-        t["url"] = topic_url(t["slug"])
-    return {"ok": True, **body}
-
-
-def _comparison(slug: str):
-    tg = current_state().tg
-    comp = tg.find_comparison(slug)
-    if comp is None:
-        raise NotFound("comparison", slug, tg.similar_comparisons(slug))
-    return comp
-
-
-def _topic(slug: str):
-    return current_state().tg.topic(slug)
+def _answer(model) -> Response:
+    """A body model as the JSON response."""
+    return json_response(serialize.dump(model))
 
 
 @bp.get("/comparisons/<slug>")
 @cached
 def comparison(slug: str):
     state = current_state()
-    c = _comparison(slug)
-    sides = []
-    for s in sorted((c.a, c.b), key=lambda s: s.topic):
-        sides.append(
-            {
-                "topic": s.topic,
-                "name": state.tg.topics[s.topic].name,
-                "pros": s.pros,
-                "cons": s.cons,
-                "choose_if": s.choose_if,
-                "summary": s.summary,
-                "url": topic_url(s.topic),
-            }
-        )
-    tags = []
-    for s in sides:
-        for t in state.tg.topics[s["topic"]].related:
-            if t not in [x["slug"] for x in tags] and t not in c.topics:
-                tags.append(tag_item(state, t))
-    return json_response(
-        {
-            "ok": True,
-            "slug": c.slug,
-            "requested": slug,
-            "title": comparison_title(state, c.slug),
-            "url": comparison_url(c.slug),
-            "pick": c.winner,
-            "no_pick_reason": c.no_pick_reason,
-            "verdict": c.verdict,
-            "bottom_line": c.bottom_line,
-            "reviewed": c.reviewed.isoformat(),
-            "weight": c.weight,
-            "sides": sides,
-            "tags": tags,
-            "facts": facts_table(state, [s["topic"] for s in sides]),
-            "sources": [{"url": src.url, "title": src.title} for src in c.sources],
-        }
-    )
+    canonical = state.tg.comparison(slug).slug
+    entity = serialize.comparison_entity(state, canonical)
+    return _answer(schemas.ComparisonBody(**entity.model_dump(), requested=slug))
 
 
 @bp.get("/comparisons/<slug>/suggestions")
@@ -124,46 +71,17 @@ def comparison(slug: str):
 def comparison_suggestions(slug: str):
     limit = _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     method = _method_param()
-    c = _comparison(slug)
-    s = current_state().recommender.for_comparison(c.slug, limit, method)
-    return json_response(_suggestion_body(s))
+    state = current_state()
+    s = state.recommender.for_comparison(state.tg.comparison(slug).slug, limit, method)
+    return _answer(serialize.suggestions_body(state, s))
 
 
 @bp.get("/topics/<slug>")
 @cached
 def topic(slug: str):
     state = current_state()
-    t = _topic(slug)
-    comps = []
-    for c in state.tg.comparisons_of(t.slug):
-        result = "no pick" if c.winner is None else ("win" if c.winner == t.slug else "loss")
-        comps.append(
-            {
-                "slug": c.slug,
-                "title": comparison_title(state, c.slug),
-                "other": c.other(t.slug),
-                "result": result,
-                "url": comparison_url(c.slug),
-            }
-        )
-    return json_response(
-        {
-            "ok": True,
-            "slug": t.slug,
-            "requested": slug,
-            "name": t.name,
-            "kind": t.kind,
-            "domain": t.domain,
-            "summary": t.summary,
-            "aliases": t.aliases,
-            "homepage": t.homepage,
-            "tags": [tag_item(state, x) for x in t.related],
-            "record": state.tg.record(t.slug),
-            "facts": fact_values(t),
-            "comparisons": comps,
-            "url": topic_url(t.slug),
-        }
-    )
+    entity = serialize.topic_entity(state, state.tg.topic(slug).slug)
+    return _answer(schemas.TopicBody(**entity.model_dump(), requested=slug))
 
 
 @bp.get("/topics/<slug>/suggestions")
@@ -171,9 +89,9 @@ def topic(slug: str):
 def topic_suggestions(slug: str):
     limit = _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     method = _method_param()
-    t = _topic(slug)
-    s = current_state().recommender.for_topic(t.slug, limit, method)
-    return json_response(_suggestion_body(s))
+    state = current_state()
+    s = state.recommender.for_topic(state.tg.topic(slug).slug, limit, method)
+    return _answer(serialize.suggestions_body(state, s))
 
 
 @bp.get("/topics/<slug>/neighbourhood")
@@ -181,8 +99,8 @@ def topic_suggestions(slug: str):
 def neighbourhood(slug: str):
     from .explore import neighbourhood as build
 
-    t = _topic(slug)
-    return json_response({"ok": True, **build(current_state(), t.slug)})
+    state = current_state()
+    return _answer(schemas.NeighbourhoodBody(**build(state, state.tg.topic(slug).slug)))
 
 
 @bp.get("/suggestions")
@@ -194,8 +112,10 @@ def stack_suggestions():
     topics = [t.strip() for t in raw.split(",") if t.strip()]
     limit = _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     method = _method_param()
-    s = current_state().recommender.for_topics(topics, limit, method)
-    return json_response(_suggestion_body(s))
+    state = current_state()
+    return _answer(
+        serialize.suggestions_body(state, state.recommender.for_topics(topics, limit, method))
+    )
 
 
 @bp.get("/gaps")
@@ -204,7 +124,7 @@ def missing():
     limit = _int_param("limit", 20, 1, MAX_GAPS)
     tag = request.args.get("tag") or None
     rows = gaps(current_state().recommender.engine, limit, tag)
-    return json_response({"ok": True, "tag": tag, "gaps": rows})
+    return _answer(schemas.GapsBody(tag=tag, gaps=rows))
 
 
 @bp.get("/rankings")
@@ -216,9 +136,9 @@ def ranking():
         raise BadRequest(f"method must be one of {', '.join(RANK_METHODS)}", "method")
     state = current_state()
     rows = state.rankings(tag) if method == "pagerank" else rankings(state.tg, tag, method)
-    for row in rows:
-        row["url"] = topic_url(row["topic"])
-    return json_response({"ok": True, "tag": tag, "method": method, "rankings": rows})
+    # the rows are cached state: each answer gets its own copies, with URLs
+    items = [schemas.Ranking(**row, url=topic_url(row["topic"])) for row in rows]
+    return _answer(schemas.RankingsBody(tag=tag, method=method, rankings=items))
 
 
 @bp.get("/search")
@@ -228,12 +148,7 @@ def search():
     if len(query) > MAX_QUERY:
         raise BadRequest(f"q must be at most {MAX_QUERY} characters", "q")
     limit = _int_param("limit", 10, 1, MAX_LIMIT)
-    result = current_state().search.search(query, limit)
-    endpoints = {"topic": "pages.topic", "comparison": "pages.comparison", "tag": "pages.tag"}
-    for group in ("topics", "comparisons", "tags"):
-        for r in result[group]:
-            r["url"] = url_for(endpoints[r["kind"]], slug=r["slug"])
-    return json_response({"ok": True, **result})
+    return _answer(schemas.SearchBody(**search_results(current_state(), query, limit)))
 
 
 @bp.get("/ping")

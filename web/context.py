@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from flask import url_for
 
-from pickgraph.engine.suggest import Suggestions
-from pickgraph.graph.textpage import first_sentence
-
+from . import serialize
 from .state import SiteState
+from .urls import (
+    comparison_url,
+    domain_url,
+    entity_url,
+    explore_url,
+    stack_url,
+    tag_url,
+    topic_url,
+)
 
 __all__ = [
     "comparison_context",
@@ -24,190 +31,47 @@ __all__ = [
 ]
 
 
-def topic_url(slug: str) -> str:
-    return url_for("pages.topic", slug=slug)
-
-
-def comparison_url(slug: str) -> str:
-    return url_for("pages.comparison", slug=slug)
-
-
-def tag_url(state: SiteState, slug: str) -> str:
-    """A tag that is a topic's slug links to the topic."""
-    if slug in state.tg.topics:
-        return topic_url(slug)
-    return url_for("pages.tag", slug=slug)
-
-
-def tag_item(state: SiteState, slug: str) -> dict:
-    tg = state.tg
-    name = tg.topics[slug].name if slug in tg.topics else tg.tags[slug].name
-    return {"slug": slug, "name": name, "url": tag_url(state, slug), "is_topic": slug in tg.topics}
-
-
-def comparison_title(state: SiteState, slug: str) -> str:
-    c = state.tg.comparisons[slug]
-    a, b = sorted((c.a.topic, c.b.topic))
-    return f"{state.tg.topics[a].name} vs {state.tg.topics[b].name}"
-
-
-def _suggestion_items(s: Suggestions) -> tuple[list[dict], list[dict]]:
-    comps = [{**x.to_dict(), "url": comparison_url(x.slug)} for x in s.comparisons]
-    topics = [{**x.to_dict(), "url": topic_url(x.slug)} for x in s.topics]
-    return comps, topics
-
-
-# Facts of a topic, in the order the pages show them, with their labels.
-FACT_LABELS = (
-    ("license", "Licence"),
-    ("first_release", "First release"),
-    ("written_in", "Written in"),
-    ("steward", "Steward"),
-    ("hosting", "Hosting"),
-)
-_HOSTING = {
-    "self-hosted": "Self-hosted",
-    "managed": "Managed service",
-    "both": "Self-hosted or managed",
-}
-
-
-def fact_values(topic) -> dict:
-    """A topic's facts as display text, only those it has."""
-    facts = topic.facts
-    if facts is None:
-        return {}
-    out = {}
-    for name, _ in FACT_LABELS:
-        value = getattr(facts, name)
-        if value is None:
-            continue
-        if name == "written_in":
-            value = ", ".join(value)
-        elif name == "hosting":
-            value = _HOSTING[value]
-        elif name == "license" and value == "proprietary":
-            value = "Proprietary"
-        out[name] = str(value)
-    return out
-
-
-def facts_table(state: SiteState, sides: list[str]) -> list[dict]:
-    """Rows of facts side by side: one per fact either side has."""
-    values = [fact_values(state.tg.topics[t]) for t in sides]
-    return [
-        {"fact": name, "label": label, "values": [v.get(name) for v in values]}
-        for name, label in FACT_LABELS
-        if any(name in v for v in values)
-    ]
+def _suggestions(state: SiteState, found) -> dict:
+    """A page's suggestion lists, serialised as the API serialises them."""
+    body = serialize.dump(serialize.suggestions_body(state, found))
+    return {
+        "suggestions": body["comparisons"],
+        "related_topics": body["topics"],
+        "notes": body["notes"],
+    }
 
 
 def comparison_context(state: SiteState, slug: str) -> dict:
-    tg = state.tg
-    c = tg.comparisons[slug]
-    sides = sorted((c.a, c.b), key=lambda s: s.topic)
-    tags: list[str] = []
-    for side in sides:
-        for t in tg.topics[side.topic].related:
-            if t not in tags and t not in (c.a.topic, c.b.topic):
-                tags.append(t)
+    """The comparison entity (as the API gives it), with its page and suggestions."""
+    entity = serialize.comparison_entity(state, slug)
     found = state.recommender.for_comparison(slug)
-    suggestions, related = _suggestion_items(found)
-    title = comparison_title(state, slug)
-    pick_name = tg.topics[c.winner].name if c.winner else None
-    return {
-        "type": "comparison",
-        "slug": slug,
-        "url": comparison_url(slug),
-        "title": title,
-        "description": c.bottom_line,
-        "pick": c.winner,
-        "pick_name": pick_name,
-        "no_pick_reason": c.no_pick_reason,
-        "bottom_line": c.bottom_line,
-        "verdict": c.verdict,
-        "reviewed": c.reviewed.isoformat(),
-        "weight": c.weight,
-        "sides": [
-            {
-                "topic": s.topic,
-                "name": tg.topics[s.topic].name,
-                "kind": tg.topics[s.topic].kind,
-                "url": topic_url(s.topic),
-                "summary": s.summary or first_sentence(tg.topics[s.topic].summary),
-                "pros": list(s.pros),
-                "cons": list(s.cons),
-                "choose_if": s.choose_if,
-                "is_pick": s.topic == c.winner,
-            }
-            for s in sides
-        ],
-        "tags": [tag_item(state, t) for t in tags],
-        "facts": facts_table(state, [side.topic for side in sides]),
-        "sources": [{"url": src.url, "title": src.title} for src in c.sources],
-        "suggestions": suggestions,
-        "related_topics": related,
-        "notes": found.to_dict()["notes"],
-    }
+    return serialize.dump(
+        entity,
+        type="comparison",
+        description=entity.bottom_line,
+        **_suggestions(state, found),
+    )
 
 
 def topic_context(state: SiteState, slug: str) -> dict:
+    """The topic entity (as the API gives it), with its page and suggestions."""
     tg = state.tg
-    t = tg.topics[slug]
-    comparisons = []
-    for c in tg.comparisons_of(slug):
-        other = c.other(slug)
-        result = "no pick" if c.winner is None else ("win" if c.winner == slug else "loss")
-        comparisons.append(
-            {
-                "slug": c.slug,
-                "url": comparison_url(c.slug),
-                "title": comparison_title(state, c.slug),
-                "other": other,
-                "other_name": tg.topics[other].name,
-                "result": result,
-                "bottom_line": c.bottom_line,
-            }
-        )
+    entity = serialize.topic_entity(state, slug)
+    domain = tg.topics[slug].domain
     found = state.recommender.for_topic(slug)
-    suggestions, related = _suggestion_items(found)
-    domain = None
-    if t.domain and t.domain in tg.domains:
-        domain = {
-            "slug": t.domain,
-            "name": tg.domains[t.domain].name,
-            "url": url_for("pages.domain", slug=t.domain),
-        }
-    return {
-        "type": "topic",
-        "slug": slug,
-        "url": topic_url(slug),
-        "title": t.name,
-        "name": t.name,
-        "description": t.summary,
-        "kind": t.kind,
-        "domain": domain,
-        "summary": t.summary,
-        "aliases": list(t.aliases),
-        "homepage": t.homepage,
-        "tags": [tag_item(state, x) for x in t.related],
-        "record": tg.record(slug),
-        "facts": [
-            {"fact": name, "label": label, "value": value}
-            for (name, label) in FACT_LABELS
-            if (value := fact_values(t).get(name)) is not None
-        ],
-        "comparisons": comparisons,
-        "related_topics": related,
-        "suggestions": suggestions,
-        "notes": found.to_dict()["notes"],
-        "explore_url": url_for("pages.explore", slug=slug),
-    }
-
-
-def stack_url(topics: list[str], as_json: bool = False) -> str:
-    endpoint = "pages.stack_json" if as_json else "pages.stack"
-    return url_for(endpoint, topics=",".join(topics)) if topics else url_for(endpoint)
+    return serialize.dump(
+        entity,
+        type="topic",
+        title=entity.name,
+        description=entity.summary,
+        domain_page=(
+            {"slug": domain, "name": tg.domains[domain].name, "url": domain_url(domain)}
+            if domain and domain in tg.domains
+            else None
+        ),
+        explore_url=explore_url(slug),
+        **_suggestions(state, found),
+    )
 
 
 def stack_context(state: SiteState, topics: list[str]) -> dict:
@@ -224,23 +88,22 @@ def stack_context(state: SiteState, topics: list[str]) -> dict:
             "that bear on them, part by part.",
             "topics": [],
             "groups": [],
+            "others": [],
             "suggestions": [],
             "related_topics": [],
             "notes": {"comparisons": None, "topics": None},
         }
-    found = state.recommender.for_topics(topics)
-    suggestions, related = _suggestion_items(found)
+    lists = _suggestions(state, state.recommender.for_topics(topics))
     groups = []
     placed: set[str] = set()
     for part in parts:
         items = [
             s
-            for s in suggestions
-            if part["slug"] in s.get("serves", ()) and s["slug"] not in placed
+            for s in lists["suggestions"]
+            if part["slug"] in (s["serves"] or ()) and s["slug"] not in placed
         ]
         placed |= {s["slug"] for s in items}
         groups.append({**part, "suggestions": items})
-    rest = [s for s in suggestions if s["slug"] not in placed]
     listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
     return {
         "type": "stack",
@@ -249,10 +112,8 @@ def stack_context(state: SiteState, topics: list[str]) -> dict:
         "description": f"What to compare next when you use {listed}, part by part, and why.",
         "topics": parts,
         "groups": groups,
-        "others": rest,
-        "suggestions": suggestions,
-        "related_topics": related,
-        "notes": found.to_dict()["notes"],
+        "others": [s for s in lists["suggestions"] if s["slug"] not in placed],
+        **lists,
     }
 
 
@@ -272,7 +133,7 @@ def _comparison_item(state: SiteState, c) -> dict:
     return {
         "slug": c.slug,
         "url": comparison_url(c.slug),
-        "title": comparison_title(state, c.slug),
+        "title": state.tg.title(c.slug),
         "pick_name": state.tg.topics[c.winner].name if c.winner else None,
     }
 
@@ -284,7 +145,7 @@ def tag_context(state: SiteState, slug: str) -> dict:
     return {
         "type": "tag",
         "slug": slug,
-        "url": url_for("pages.tag", slug=slug),
+        "url": tag_url(tg, slug),
         "title": tag.name,
         "name": tag.name,
         "description": tag.description or f"Topics tagged {tag.name}.",
@@ -313,7 +174,7 @@ def domain_context(state: SiteState, slug: str) -> dict:
     return {
         "type": "domain",
         "slug": slug,
-        "url": url_for("pages.domain", slug=slug),
+        "url": domain_url(slug),
         "title": d.name,
         "name": d.name,
         "description": d.description or d.name,
@@ -360,7 +221,7 @@ def home_context(state: SiteState) -> dict:
                 "slug": dslug,
                 "name": d.name,
                 "description": d.description,
-                "url": url_for("pages.domain", slug=dslug),
+                "url": domain_url(dslug),
                 "topics": len(members),
             }
         )
@@ -380,7 +241,7 @@ def home_context(state: SiteState) -> dict:
             {
                 "slug": s,
                 "name": t.name,
-                "url": url_for("pages.tag", slug=s),
+                "url": tag_url(tg, s),
                 "topics": len(t.topics),
             }
             for s, t in tg.tags.items()
@@ -389,15 +250,7 @@ def home_context(state: SiteState) -> dict:
 
 
 def search_context(state: SiteState, query: str) -> dict:
-    results = state.search.search(query, limit=20)
-    urls = {
-        "topic": topic_url,
-        "comparison": comparison_url,
-        "tag": lambda s: url_for("pages.tag", slug=s),
-    }
-    for group in ("topics", "comparisons", "tags"):
-        for r in results[group]:
-            r["url"] = urls[r["kind"]](r["slug"])
+    results = search_results(state, query, 20)
     total = sum(len(results[g]) for g in ("topics", "comparisons", "tags"))
     return {
         "type": "search",
@@ -410,6 +263,15 @@ def search_context(state: SiteState, query: str) -> dict:
         "comparisons": results["comparisons"],
         "tags": results["tags"],
     }
+
+
+def search_results(state: SiteState, query: str, limit: int) -> dict:
+    """Search results with each hit's URL (the search page and the API share them)."""
+    results = state.search.search(query, limit=limit)
+    for group in ("topics", "comparisons", "tags"):
+        for r in results[group]:
+            r["url"] = entity_url(state.tg, r["kind"], r["slug"])
+    return results
 
 
 def comparison_json_ld(ctx: dict, origin: str) -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import url_for
 
 from .state import SiteState
+from .urls import comparison_url, explore_url, tag_url, topic_url
 
 __all__ = ["neighbourhood", "explore_context", "MAX_NODES"]
 
@@ -42,7 +43,7 @@ def neighbourhood(state: SiteState, slug: str) -> dict:
             "label": tg.topics[t].name,
             "type": "topic",
             "kind": tg.topics[t].kind,
-            "url": url_for("pages.topic", slug=t),
+            "url": topic_url(t),
             "center": t == slug,
             "ring": 0 if t == slug else (1 if t in partners else 2),
         }
@@ -53,7 +54,7 @@ def neighbourhood(state: SiteState, slug: str) -> dict:
             "id": f"tag:{t}",
             "label": tg.tags[t].name,
             "type": "tag",
-            "url": url_for("pages.tag", slug=t),
+            "url": tag_url(tg, t),
             "center": False,
             "ring": 2,
         }
@@ -65,8 +66,8 @@ def neighbourhood(state: SiteState, slug: str) -> dict:
             edge = {
                 "id": c.slug,
                 "kind": "comparison",
-                "url": url_for("pages.comparison", slug=c.slug),
-                "label": f"{tg.topics[c.a.topic].name} vs {tg.topics[c.b.topic].name}",
+                "url": comparison_url(c.slug),
+                "label": tg.title(c.slug),
             }
             if c.winner:
                 edge.update(source=c.loser, target=c.winner, winner=c.winner)
@@ -106,12 +107,12 @@ def explore_context(state: SiteState, slug: str) -> dict:
     return {
         "type": "explore",
         "slug": slug,
-        "url": url_for("pages.explore", slug=slug),
+        "url": explore_url(slug),
         "title": f"Explore {t.name}",
         "name": t.name,
         "description": f"The neighbourhood of {t.name} in the topic graph: what it is compared "
         f"with, its tags and its closest topics.",
-        "topic_url": url_for("pages.topic", slug=slug),
+        "topic_url": topic_url(slug),
         "data_url": url_for("api.neighbourhood", slug=slug),
         **{k: hood[k] for k in ("nodes", "edges")},
     }

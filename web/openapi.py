@@ -1,7 +1,9 @@
-"""The hand-written OpenAPI 3.1 document of the JSON API (served at openapi.json).
+"""The OpenAPI 3.1 document of the JSON API (served at openapi.json).
 
-The schemas are what the handlers return; the test suite checks every response of
-every operation against them (schemathesis) and the document itself with
+The operations (paths and parameters) are described here; every schema is generated
+from the pydantic models the handlers build their answers with (``schemas.py``), so
+the document says what the code returns. The test suite checks every response of
+every operation against it (schemathesis) and the document itself with
 openapi-spec-validator.
 """
 
@@ -9,10 +11,13 @@ from __future__ import annotations
 
 from functools import cache
 
+from pydantic.json_schema import models_json_schema
+
 from pickgraph.engine.methods import DEFAULT_METHOD, METHODS
 from pickgraph.engine.rank import RANK_METHODS
 from pickgraph.engine.suggest import DEFAULT_LIMIT, MAX_LIMIT
 
+from . import schemas
 from .search import MAX_QUERY
 
 __all__ = ["document"]
@@ -72,303 +77,32 @@ def _slug(what: str) -> dict:
     }
 
 
+# Each response body, by the name the document gives its schema.
+BODIES = {
+    "Comparison": schemas.ComparisonBody,
+    "Topic": schemas.TopicBody,
+    "Suggestions": schemas.SuggestionsBody,
+    "Gaps": schemas.GapsBody,
+    "Rankings": schemas.RankingsBody,
+    "SearchResults": schemas.SearchBody,
+    "Neighbourhood": schemas.NeighbourhoodBody,
+    "Health": schemas.HealthBody,
+    "Error": schemas.ErrorBody,
+}
+
+
+def _schemas() -> dict:
+    """Every body's JSON schema and the schemas they refer to, as components."""
+    bodies = [(BODIES[name], "serialization") for name in BODIES]
+    refs, defs = models_json_schema(bodies, ref_template="#/components/schemas/{model}")
+    out = dict(defs.get("$defs", {}))
+    for name, model in BODIES.items():
+        out[name] = out.pop(model.__name__)
+    return out
+
+
 @cache
 def document() -> dict:
-    suggestion = {
-        "type": "object",
-        "required": ["kind", "slug", "title", "score", "reasons", "topics", "url"],
-        "properties": {
-            "kind": {"type": "string", "enum": ["comparison", "topic"]},
-            "slug": _STR,
-            "title": _STR,
-            "score": {"type": "number"},
-            "reasons": {"type": "array", "items": _STR, "minItems": 1},
-            "topics": {"type": "array", "items": _STR},
-            "url": _STR,
-        },
-    }
-    suggestions = {
-        "type": "object",
-        "required": ["ok", "query", "method", "comparisons", "topics"],
-        "properties": {
-            "ok": {"const": True},
-            "query": {
-                "type": "object",
-                "required": ["type", "topics"],
-                "properties": {
-                    "type": {"type": "string", "enum": ["comparison", "topic", "topics"]},
-                    "slug": _STR,
-                    "topics": {"type": "array", "items": _STR},
-                },
-            },
-            "method": _STR,
-            "comparisons": {"type": "array", "items": _ref("Suggestion")},
-            "topics": {"type": "array", "items": _ref("Suggestion")},
-        },
-    }
-    tag = {
-        "type": "object",
-        "required": ["slug", "name", "url", "is_topic"],
-        "properties": {"slug": _STR, "name": _STR, "url": _STR, "is_topic": {"type": "boolean"}},
-    }
-    side = {
-        "type": "object",
-        "required": ["topic", "name", "pros", "cons", "choose_if", "url"],
-        "properties": {
-            "topic": _STR,
-            "name": _STR,
-            "pros": {"type": "array", "items": _STR, "minItems": 1},
-            "cons": {"type": "array", "items": _STR, "minItems": 1},
-            "choose_if": _STR,
-            "summary": _STR_OR_NULL,
-            "url": _STR,
-        },
-    }
-    comparison = {
-        "type": "object",
-        "required": [
-            "ok",
-            "slug",
-            "requested",
-            "title",
-            "pick",
-            "verdict",
-            "bottom_line",
-            "reviewed",
-            "weight",
-            "sides",
-            "tags",
-            "url",
-        ],
-        "properties": {
-            "ok": {"const": True},
-            "slug": {"type": "string", "description": "the canonical slug of the pair"},
-            "requested": {"type": "string", "description": "the slug as asked for"},
-            "title": _STR,
-            "url": _STR,
-            "pick": {"type": ["string", "null"], "description": "winning topic, or null"},
-            "no_pick_reason": _STR_OR_NULL,
-            "verdict": _STR,
-            "bottom_line": _STR,
-            "reviewed": {"type": "string", "format": "date"},
-            "weight": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-            "sides": {"type": "array", "items": _ref("Side"), "minItems": 2, "maxItems": 2},
-            "tags": {"type": "array", "items": _ref("Tag")},
-        },
-    }
-    record = {
-        "type": "object",
-        "required": ["wins", "losses", "no_pick"],
-        "properties": {k: {"type": "integer", "minimum": 0} for k in ("wins", "losses", "no_pick")},
-    }
-    topic = {
-        "type": "object",
-        "required": [
-            "ok",
-            "slug",
-            "requested",
-            "name",
-            "kind",
-            "summary",
-            "aliases",
-            "tags",
-            "record",
-            "comparisons",
-            "url",
-        ],
-        "properties": {
-            "ok": {"const": True},
-            "slug": _STR,
-            "requested": _STR,
-            "name": _STR,
-            "kind": _STR,
-            "domain": _STR_OR_NULL,
-            "summary": _STR,
-            "aliases": {"type": "array", "items": _STR},
-            "homepage": _STR_OR_NULL,
-            "tags": {"type": "array", "items": _ref("Tag")},
-            "record": _ref("Record"),
-            "url": _STR,
-            "comparisons": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["slug", "title", "other", "result", "url"],
-                    "properties": {
-                        "slug": _STR,
-                        "title": _STR,
-                        "other": _STR,
-                        "url": _STR,
-                        "result": {"type": "string", "enum": ["win", "loss", "no pick"]},
-                    },
-                },
-            },
-        },
-    }
-    gaps = {
-        "type": "object",
-        "required": ["ok", "tag", "gaps"],
-        "properties": {
-            "ok": {"const": True},
-            "tag": _STR_OR_NULL,
-            "gaps": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["slug", "topics", "title", "score", "reasons"],
-                    "properties": {
-                        "slug": _STR,
-                        "topics": {"type": "array", "items": _STR, "minItems": 2, "maxItems": 2},
-                        "title": _STR,
-                        "score": {"type": "number"},
-                        "reasons": {"type": "array", "items": _STR, "minItems": 1},
-                    },
-                },
-            },
-        },
-    }
-    rankings = {
-        "type": "object",
-        "required": ["ok", "tag", "method", "rankings"],
-        "properties": {
-            "ok": {"const": True},
-            "tag": _STR_OR_NULL,
-            "method": {"type": "string", "enum": list(RANK_METHODS)},
-            "rankings": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": [
-                        "rank",
-                        "topic",
-                        "name",
-                        "pagerank",
-                        "strength",
-                        "wins",
-                        "losses",
-                        "no_pick",
-                        "comparisons",
-                        "url",
-                    ],
-                    "properties": {
-                        "rank": {"type": "integer", "minimum": 1},
-                        "topic": _STR,
-                        "name": _STR,
-                        "pagerank": {"type": "number"},
-                        "strength": {"type": "number"},
-                        "wins": {"type": "integer"},
-                        "losses": {"type": "integer"},
-                        "no_pick": {"type": "integer"},
-                        "comparisons": {"type": "integer"},
-                        "url": _STR,
-                    },
-                },
-            },
-        },
-    }
-    hit = {
-        "type": "object",
-        "required": ["kind", "slug", "title", "detail", "score", "url"],
-        "properties": {
-            "kind": {"type": "string", "enum": ["topic", "comparison", "tag"]},
-            "slug": _STR,
-            "title": _STR,
-            "detail": _STR,
-            "score": {"type": "number"},
-            "url": _STR,
-        },
-    }
-    search = {
-        "type": "object",
-        "required": ["ok", "query", "topics", "comparisons", "tags"],
-        "properties": {
-            "ok": {"const": True},
-            "query": _STR,
-            "topics": {"type": "array", "items": _ref("SearchHit")},
-            "comparisons": {"type": "array", "items": _ref("SearchHit")},
-            "tags": {"type": "array", "items": _ref("SearchHit")},
-        },
-    }
-    neighbourhood = {
-        "type": "object",
-        "required": ["ok", "topic", "name", "nodes", "edges"],
-        "properties": {
-            "ok": {"const": True},
-            "topic": _STR,
-            "name": _STR,
-            "nodes": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["id", "label", "type", "url", "center", "ring"],
-                    "properties": {
-                        "id": _STR,
-                        "label": _STR,
-                        "url": _STR,
-                        "kind": _STR,
-                        "ring": {
-                            "type": "integer",
-                            "minimum": 0,
-                            "maximum": 2,
-                            "description": "0 the topic, 1 compared with it, 2 others",
-                        },
-                        "type": {"type": "string", "enum": ["topic", "tag"]},
-                        "center": {"type": "boolean"},
-                    },
-                },
-            },
-            "edges": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["id", "kind", "source", "target", "winner"],
-                    "properties": {
-                        "id": _STR,
-                        "source": _STR,
-                        "target": _STR,
-                        "url": _STR,
-                        "label": _STR,
-                        "kind": {"type": "string", "enum": ["comparison", "related"]},
-                        "winner": _STR_OR_NULL,
-                    },
-                },
-            },
-        },
-    }
-    error = {
-        "type": "object",
-        "required": ["ok", "error", "status"],
-        "properties": {
-            "ok": {"const": False},
-            "error": {"type": "string", "description": "what went wrong, for a person"},
-            "status": {"type": "integer"},
-            "parameter": {"type": "string", "description": "the parameter at fault"},
-            "kind": {"type": "string"},
-            "slug": {"type": "string", "description": "the slug that named nothing"},
-            "candidates": {
-                "type": "array",
-                "description": "did you mean",
-                "items": {"type": "object"},
-            },
-        },
-    }
-    health = {
-        "type": "object",
-        "required": ["ok", "version", "topics", "comparisons", "tags"],
-        "properties": {
-            "ok": {"const": True},
-            "version": {"type": "string", "description": "a hash of the content served"},
-            "content": _STR_OR_NULL,
-            "loaded_at": _STR,
-            "build_seconds": {"type": "number"},
-            "from_cache": {"type": "boolean"},
-            "topics": {"type": "integer"},
-            "comparisons": {"type": "integer"},
-            "tags": {"type": "integer"},
-            "domains": {"type": "integer"},
-        },
-    }
-
     def op(operation_id, summary, schema_name, parameters, description="", errors=("400", "404")):
         responses = {"200": _json(_ref(schema_name), summary), **_NOT_MODIFIED}
         for code in errors:
@@ -526,22 +260,7 @@ def document() -> dict:
         },
         "paths": paths,
         "components": {
-            "schemas": {
-                "Suggestion": suggestion,
-                "Suggestions": suggestions,
-                "Tag": tag,
-                "Side": side,
-                "Comparison": comparison,
-                "Record": record,
-                "Topic": topic,
-                "Gaps": gaps,
-                "Rankings": rankings,
-                "SearchHit": hit,
-                "SearchResults": search,
-                "Neighbourhood": neighbourhood,
-                "Error": error,
-                "Health": health,
-            },
+            "schemas": _schemas(),
             "responses": {
                 "BadRequest": {
                     "description": "a parameter is malformed or out of range",

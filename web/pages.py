@@ -15,9 +15,10 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from pickgraph.graph.errors import BadRequest, NotFound
 from pickgraph.graph.similar import closest
 
-from . import context
+from . import context, schemas, serialize
 from .search import MAX_QUERY
 from .site import current_state, site_url
+from .urls import comparison_url, domain_url, tag_url, topic_url
 
 bp = Blueprint("pages", __name__)
 
@@ -228,10 +229,10 @@ def sitemap():
     tg = current_state().tg
     root = site_url()
     paths = [url_for("pages.home")]
-    paths += [url_for("pages.comparison", slug=s) for s in tg.comparisons]
-    paths += [url_for("pages.topic", slug=s) for s in tg.topics]
-    paths += [url_for("pages.tag", slug=s) for s in tg.tags]
-    paths += [url_for("pages.domain", slug=s) for s in tg.domains]
+    paths += [comparison_url(s) for s in tg.comparisons]
+    paths += [topic_url(s) for s in tg.topics]
+    paths += [tag_url(tg, s) for s in tg.tags]
+    paths += [domain_url(s) for s in tg.domains]
     body = render_template("sitemap.xml", urls=[root + p for p in paths])
     return Response(body, mimetype="application/xml")
 
@@ -254,14 +255,9 @@ def suggestions(slug: str):
     if canonical != slug:
         return _moved("pages.suggestions", canonical, True)
     s = rec.for_comparison(slug) if kind == "comparison" else rec.for_topic(slug)
-    body = s.to_dict()
-    for c in body["comparisons"]:
-        c["url"] = url_for("pages.comparison", slug=c["slug"])
-    for t in body["topics"]:
-        t["url"] = url_for("pages.topic", slug=t["slug"])
-    return json_response({"ok": True, **body})
+    return json_response(serialize.dump(serialize.suggestions_body(current_state(), s)))
 
 
 @bp.get("/healthz")
 def healthz():
-    return json_response(current_state().health())
+    return json_response(serialize.dump(schemas.HealthBody(**current_state().health())))

@@ -66,7 +66,7 @@ class SearchIndex:
             self.entries.append(Entry("topic", slug, t.name, tuple(sorted(names)), t.kind))
         for slug, c in tg.comparisons.items():
             a, b = sorted((c.a.topic, c.b.topic))
-            title = f"{tg.topics[a].name} vs {tg.topics[b].name}"
+            title = tg.title(slug)
             names = {_norm(title), slug, slug.replace("-", " ")}
             detail = c.bottom_line
             self.entries.append(Entry("comparison", slug, title, tuple(sorted(names)), detail))

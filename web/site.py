@@ -14,6 +14,9 @@ from werkzeug.exceptions import HTTPException
 
 from pickgraph.graph.errors import BadRequest, NotFound
 
+from .schemas import ErrorBody
+from .urls import ENDPOINTS, entity_url
+
 __all__ = ["current_state", "error_body", "install", "site_url", "wants_json"]
 
 # Same-origin only, no inline script or style: every asset is served by the app.
@@ -41,7 +44,8 @@ def wants_json() -> bool:
 
 
 def error_body(status: int, message: str, **extra) -> dict:
-    return {"ok": False, "error": message, "status": status, **extra}
+    """The one error shape of every JSON answer (``schemas.ErrorBody``)."""
+    return ErrorBody(error=message, status=status, **extra).model_dump(mode="json")
 
 
 def json_error(status: int, message: str, **extra) -> Response:
@@ -52,23 +56,26 @@ def json_error(status: int, message: str, **extra) -> Response:
 
 def _candidates_for(path: str) -> list[dict]:
     """'Did you mean' links for a path that matched nothing."""
-    from flask import url_for
-
     state = current_state()
     last = path.rstrip("/").rsplit("/", 1)[-1]
     last = last.removesuffix(".json").replace("-vs-", " vs ").replace("-", " ")
-    out = []
-    for r in state.search.suggest(last, 5):
-        endpoint = {"topic": "pages.topic", "comparison": "pages.comparison", "tag": "pages.tag"}
-        out.append(
-            {
-                "title": r["title"],
-                "url": url_for(endpoint[r["kind"]], slug=r["slug"]),
-                "kind": r["kind"],
-                "slug": r["slug"],
-            }
-        )
-    return out
+    return [_candidate(state, r["kind"], r["slug"]) for r in state.search.suggest(last, 5)]
+
+
+def _candidate(state, kind: str, slug: str) -> dict:
+    """A 'did you mean' link: the entity's title and page, whatever its kind."""
+    tg = state.tg
+    if slug in tg.comparisons:
+        kind, title = "comparison", tg.title(slug)
+    elif slug in tg.topics:
+        kind, title = "topic", tg.topics[slug].name
+    elif slug in tg.tags:
+        kind, title = "tag", tg.tags[slug].name
+    elif slug in tg.domains:
+        kind, title = "domain", tg.domains[slug].name
+    else:
+        title = slug
+    return {"title": title, "url": entity_url(tg, kind, slug), "kind": kind, "slug": slug}
 
 
 def not_found(
@@ -93,30 +100,9 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def domain_not_found(exc: NotFound):
-        from flask import url_for
-
-        endpoint = {
-            "topic": "pages.topic",
-            "comparison": "pages.comparison",
-            "tag": "pages.tag",
-            "domain": "pages.domain",
-        }.get(exc.what, "pages.topic")
-        if exc.what == "topic or comparison":
-            endpoint = "pages.topic"
-        candidates = [
-            {"slug": c, "title": c, "url": url_for(endpoint, slug=c)} for c in exc.candidates
-        ]
         state = current_state()
-        for c in candidates:
-            if c["slug"] in state.tg.comparisons:
-                from .context import comparison_title
-
-                c["title"] = comparison_title(state, c["slug"])
-                c["url"] = url_for("pages.comparison", slug=c["slug"])
-            elif c["slug"] in state.tg.topics:
-                c["title"] = state.tg.topics[c["slug"]].name
-            elif c["slug"] in state.tg.tags:
-                c["title"] = state.tg.tags[c["slug"]].name
+        kind = exc.what if exc.what in ENDPOINTS else "topic"
+        candidates = [_candidate(state, kind, c) for c in exc.candidates]
         if not candidates:
             candidates = _candidates_for(request.path)
         return not_found(str(exc), candidates, exc.what, exc.slug)

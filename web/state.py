@@ -111,7 +111,6 @@ class SiteState:
         return {
             "ok": True,
             "version": self.version,
-            "content": str(self.tg.folder) if self.tg.folder else None,
             "loaded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.loaded_at)),
             "build_seconds": round(self.build_seconds, 3),
             "from_cache": self.from_cache,
