@@ -45,7 +45,7 @@ def cmd_suggest(args) -> int:
         topics = [t.strip() for t in args.topics.split(",") if t.strip()]
         s = rec.for_topics(topics, args.limit, args.method, diverse)
     else:
-        kind, slug = rec.resolve(args.slug)
+        kind, slug, _ = rec.tg.resolve("page", args.slug)
         if kind == "comparison":
             s = rec.for_comparison(slug, args.limit, args.method, diverse)
         else:

@@ -15,14 +15,38 @@ import numpy as np
 import scipy.sparse as sp
 
 from pickgraph.graph import TopicGraph
-from pickgraph.graph.errors import BadRequest, NotFound
+from pickgraph.graph.errors import BadRequest
 
-__all__ = ["Engine", "MAX_SEEDS"]
+__all__ = ["Engine", "MAX_SEEDS", "read_only"]
 
 # A reader's stack is at most this many topics: past it a query says little.
 MAX_SEEDS = 10
 
 T = TypeVar("T")
+
+
+def read_only(obj: T, depth: int = 3) -> T:
+    """Mark every numpy array held by ``obj`` (in its attributes, lists, dicts and
+    sparse matrices, ``depth`` levels down) read-only: a request that tried to
+    write into the served index would fail loudly instead of changing what every
+    later reader sees."""
+    if isinstance(obj, np.ndarray):
+        obj.flags.writeable = False
+    elif sp.issparse(obj):
+        for part in ("data", "indices", "indptr"):
+            if isinstance(getattr(obj, part, None), np.ndarray):
+                getattr(obj, part).flags.writeable = False
+    elif depth > 0:
+        if isinstance(obj, dict):
+            children = list(obj.values())
+        elif isinstance(obj, list | tuple):
+            children = list(obj)
+        else:
+            children = list(getattr(obj, "__dict__", {}).values())
+        for child in children:
+            if not isinstance(child, str | int | float | TopicGraph):
+                read_only(child, depth - 1)
+    return obj
 
 
 class Engine:
@@ -103,7 +127,7 @@ class Engine:
             pass
         with self._derived_lock:
             if key not in self._derived:
-                self._derived[key] = build()
+                self._derived[key] = read_only(build())
             return self._derived[key]
 
     def __repr__(self) -> str:
@@ -121,11 +145,9 @@ class Engine:
             raise BadRequest(f"give at most {MAX_SEEDS} topics, not {len(topics)}", "topics")
         ids = []
         for slug in topics:
-            resolved = self.tg.resolve_topic(slug)
-            if resolved is None:
-                raise NotFound("topic", slug, self.tg.similar_topics(slug))
-            if self.topic_id[resolved] not in ids:
-                ids.append(self.topic_id[resolved])
+            tid = self.topic_id[self.tg.canonical("topic", slug)]
+            if tid not in ids:
+                ids.append(tid)
         return ids
 
     def partners(self, topic: int) -> np.ndarray:

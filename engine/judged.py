@@ -232,5 +232,5 @@ def _average(units: list[dict | None]) -> dict | None:
 
 def _exists(tg: TopicGraph, q: QueryJudgments) -> bool:
     if q.page == "comparison":
-        return tg.find_comparison(q.seeds[0]) is not None
-    return all(tg.resolve_topic(s) is not None for s in q.seeds)
+        return tg.find("comparison", q.seeds[0]) is not None
+    return all(tg.find("topic", s) is not None for s in q.seeds)

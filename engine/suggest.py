@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pickgraph.graph import TopicGraph
-from pickgraph.graph.errors import BadRequest, NotFound
+from pickgraph.graph.errors import BadRequest
 
 from .candidates import CANDIDATES, DEFAULT_LIMIT, MAX_LIMIT, PageCandidates
 from .core import Engine
@@ -139,28 +139,26 @@ class Recommender:
         """(seed topics, comparisons to leave out, topics to leave out) for a page.
 
         A comparison page leaves out itself and its two topics; a topic page its own
-        comparisons (the page lists them) and itself."""
+        comparisons (the page lists them) and itself. ``slug`` is canonical."""
         e = self.engine
         if kind == "comparison":
-            c = self.tg.comparison(slug)
-            seeds = [e.topic_id[c.a.topic], e.topic_id[c.b.topic]]
-            return seeds, {e.comparison_id[c.slug]}, seeds
-        topic = self.tg.topic(slug)
-        t = e.topic_id[topic.slug]
+            seeds = [e.topic_id[t] for t in self.tg.comparisons[slug].topics]
+            return seeds, {e.comparison_id[slug]}, seeds
+        t = e.topic_id[slug]
         own = {int(c) for c in e.comparisons_of(t)}
         return [t], own, [t]
 
     def page_candidates(
         self, kind: str, slug: str, method: str | Method | None = None
     ) -> PageCandidates:
-        """Ranked candidates of one page, from the index when it has them."""
+        """Ranked candidates of one page (``slug`` canonical), from the index when it
+        has them."""
         chosen = get_method(method)
-        canonical = self._canonical(kind, slug)
         if chosen.name == DEFAULT_METHOD and self.index is not None:
-            found = self.index.get(kind, canonical)
+            found = self.index.get(kind, slug)
             if found is not None:
                 return found
-        seeds, skip_c, skip_t = self.page_seeds(kind, canonical)
+        seeds, skip_c, skip_t = self.page_seeds(kind, slug)
         if chosen.name == DEFAULT_METHOD:
             return page_model(self.engine).score(seeds, kind, sorted(skip_c), skip_t)
         scores = chosen.topic_scores(self.engine, seeds)
@@ -169,11 +167,6 @@ class Recommender:
         if kind == "topic":
             skip_t = [*skip_t, *self.engine.partners(seeds[0]).tolist()]
         return candidates_from_scores(self.engine, scores, seeds, skip_c, skip_t)
-
-    def _canonical(self, kind: str, slug: str) -> str:
-        if kind == "comparison":
-            return self.tg.comparison(slug).slug
-        return self.tg.topic(slug).slug
 
     # ------------------------------------------------------------ public queries
     def for_comparison(
@@ -188,10 +181,14 @@ class Recommender:
         Without ``floor`` the default method fills its lists like a baseline (for
         measuring its ranking apart from its floor)."""
         limit = check_limit(limit)
-        c = self.tg.comparison(slug)
-        seeds, _, _ = self.page_seeds("comparison", c.slug)
-        cand = self.page_candidates("comparison", c.slug, method)
-        query = {"type": "comparison", "slug": c.slug, "topics": [c.a.topic, c.b.topic]}
+        slug = self.tg.canonical("comparison", slug)
+        seeds, _, _ = self.page_seeds("comparison", slug)
+        cand = self.page_candidates("comparison", slug, method)
+        query = {
+            "type": "comparison",
+            "slug": slug,
+            "topics": list(self.tg.comparisons[slug].topics),
+        }
         return self._assemble(query, method, cand, seeds, limit, diverse, floor=floor)
 
     def for_topic(
@@ -204,10 +201,10 @@ class Recommender:
     ) -> Suggestions:
         """Suggestions for the page of topic ``slug`` (or an alias)."""
         limit = check_limit(limit)
-        topic = self.tg.topic(slug)
-        seeds, _, _ = self.page_seeds("topic", topic.slug)
-        cand = self.page_candidates("topic", topic.slug, method)
-        query = {"type": "topic", "slug": topic.slug, "topics": [topic.slug]}
+        slug = self.tg.canonical("topic", slug)
+        seeds, _, _ = self.page_seeds("topic", slug)
+        cand = self.page_candidates("topic", slug, method)
+        query = {"type": "topic", "slug": slug, "topics": [slug]}
         return self._assemble(query, method, cand, seeds, limit, diverse, floor=floor)
 
     def for_topics(
@@ -372,18 +369,6 @@ class Recommender:
             (slug,),
             serves,
         )
-
-    def resolve(self, slug: str) -> tuple[str, str]:
-        """('comparison' or 'topic', canonical slug) for a page slug; NotFound else."""
-        if "-vs-" in slug:
-            comp = self.tg.find_comparison(slug)
-            if comp is not None:
-                return "comparison", comp.slug
-        if self.tg.resolve_topic(slug) is not None:
-            return "topic", self.tg.resolve_topic(slug)
-        if "-vs-" in slug:
-            raise NotFound("comparison", slug, self.tg.similar_comparisons(slug))
-        raise NotFound("topic or comparison", slug, self.tg.similar_topics(slug))
 
 
 def _shortfall(key: str, count: int) -> str:

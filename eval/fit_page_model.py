@@ -44,14 +44,15 @@ def page_rows(tg, judgments, sets=("dev",)):
     comps, topics = [], []
     for q in judgments.of_set(*sets):
         if q.page == "comparison":
-            c = tg.find_comparison(q.seeds[0])
-            if c is None:
+            found = tg.find("comparison", q.seeds[0])
+            if found is None:
                 continue
-            seeds = [e.topic_id[c.a.topic], e.topic_id[c.b.topic]]
+            seeds = [e.topic_id[t] for t in tg.comparisons[found.slug].topics]
         else:
-            if any(tg.resolve_topic(s) is None for s in q.seeds):
+            found = [tg.find("topic", s) for s in q.seeds]
+            if None in found:
                 continue
-            seeds = [e.topic_id[tg.resolve_topic(s)] for s in q.seeds]
+            seeds = [e.topic_id[f.slug] for f in found]
         aff, rel = pm.affinities(seeds), pm.relations(seeds)
         judged = [(s, g) for s, g in q.grades["comparisons"].items() if s in e.comparison_id]
         if judged:

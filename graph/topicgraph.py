@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import networkx as nx
 
@@ -18,7 +19,20 @@ from .errors import NotFound, Problem
 from .model import NO_PICK, Comparison, DomainInfo, TagInfo, Topic, canonical_slug
 from .similar import closest
 
-__all__ = ["TopicGraph", "Tag"]
+__all__ = ["Resolved", "Tag", "TopicGraph"]
+
+# The table each kind of slug names.
+_KINDS = {"topic": "topics", "comparison": "comparisons", "tag": "tags", "domain": "domains"}
+
+
+class Resolved(NamedTuple):
+    """Where a requested slug leads: a kind of page and its canonical slug, and whether
+    the request named it some other way (alias, letter case, order of a pair, a tag
+    that is a topic), which a page answers with a redirect."""
+
+    kind: str
+    slug: str
+    moved: bool
 
 
 class Tag:
@@ -93,31 +107,91 @@ class TopicGraph:
             f"comparisons={len(self.comparisons)}, version={self.version!r})"
         )
 
-    # ------------------------------------------------------------ lookups
-    def resolve_topic(self, slug: str) -> str | None:
-        """The topic slug for a slug or alias in any letter case, or None.
+    # ------------------------------------------------------------ slugs
+    # Every slug a reader, the API or a caller gives goes through find/resolve: the
+    # one place that knows aliases, letter case, either order of a pair and that a
+    # tag which is a topic's slug means that topic.
+    def find(self, kind: str, slug: str) -> Resolved | None:
+        """Where ``slug`` leads as a ``kind`` (topic, comparison, tag, domain, or page:
+        a comparison or else a topic), or None.
 
         >>> from pickgraph import graph
         >>> tg = graph.load()
-        >>> tg.resolve_topic("postgresql"), tg.resolve_topic("K8s"), tg.resolve_topic("nope")
-        ('postgresql', 'kubernetes', None)
+        >>> tg.find("topic", "K8s")
+        Resolved(kind='topic', slug='kubernetes', moved=True)
+        >>> tg.find("comparison", "postgresql-vs-mysql").slug  # either order
+        'mysql-vs-postgresql'
+        >>> tg.find("tag", "SQL").slug, tg.find("tag", "python").kind  # a topic's slug
+        ('sql', 'topic')
+        >>> tg.find("topic", "nope") is None
+        True
         """
-        if slug in self.topics:
-            return slug
-        found = self.aliases.get(slug)
-        if found is None and not slug.islower():
-            lowered = slug.lower()
-            found = lowered if lowered in self.topics else self.aliases.get(lowered)
+        if kind == "page":
+            found = self.find("comparison", slug) if "-vs-" in slug else None
+            return found or self.find("topic", slug)
+        if kind not in _KINDS:
+            raise ValueError(f"unknown kind {kind!r}")
+        table = getattr(self, _KINDS[kind])
+        if slug in table:
+            return Resolved(kind, slug, False)
+        if kind == "topic":
+            found = self.aliases.get(slug) or self.aliases.get(slug.lower())
+            if found is None and slug.lower() in self.topics:
+                found = slug.lower()
+            return Resolved(kind, found, True) if found else None
+        if kind == "comparison":
+            parts = slug.lower().split("-vs-")
+            if len(parts) != 2:
+                return None
+            a, b = (self.find("topic", p) for p in parts)
+            pair = canonical_slug(a.slug, b.slug) if a and b else None
+            return Resolved(kind, pair, True) if pair in self.comparisons else None
+        if slug.lower() in table:
+            return Resolved(kind, slug.lower(), True)
+        if kind == "tag":  # a tag that is a topic's slug (or alias) is that topic
+            found = self.find("topic", slug)
+            return Resolved("topic", found.slug, True) if found else None
+        return None
+
+    def resolve(self, kind: str, slug: str) -> Resolved:
+        """As :meth:`find`, but NotFound with close matches when nothing is found."""
+        found = self.find(kind, slug)
+        if found is None:
+            raise NotFound(
+                "topic or comparison" if kind == "page" else kind, slug, self.similar(kind, slug)
+            )
         return found
+
+    def canonical(self, kind: str, slug: str) -> str:
+        """The canonical slug of a topic, comparison or domain; NotFound otherwise."""
+        return self.resolve(kind, slug).slug
+
+    def similar(self, kind: str, text: str, n: int = 5) -> list[str]:
+        """Close matches for a slug that was not found, best first."""
+        if kind == "page":
+            kind = "comparison" if "-vs-" in text else "topic"
+        if kind == "topic":
+            return self._similar_topics(text, n)
+        if kind == "comparison":
+            return self._similar_comparisons(text, n)
+        return closest(text, getattr(self, _KINDS[kind]), n=n)
 
     def topic(self, slug: str) -> Topic:
         """The topic with this slug or alias; NotFound with close matches otherwise."""
-        resolved = self.resolve_topic(slug)
-        if resolved is None:
-            raise NotFound("topic", slug, self.similar_topics(slug))
-        return self.topics[resolved]
+        return self.topics[self.canonical("topic", slug)]
 
-    def similar_topics(self, text: str, n: int = 5) -> list[str]:
+    def comparison(self, slug: str) -> Comparison:
+        """The comparison named ``a-vs-b`` in either order, with aliases; else NotFound."""
+        return self.comparisons[self.canonical("comparison", slug)]
+
+    def tag(self, slug: str) -> Tag:
+        """The tag with this slug in any letter case; NotFound otherwise."""
+        found = self.find("tag", slug)
+        if found is None or found.kind != "tag":
+            raise NotFound("tag", slug, self.similar("tag", slug))
+        return self.tags[found.slug]
+
+    def _similar_topics(self, text: str, n: int) -> list[str]:
         names = {**{s: s for s in self.topics}, **self.aliases}
         out: list[str] = []
         for c in closest(text, names, n=n * 2):
@@ -125,40 +199,15 @@ class TopicGraph:
                 out.append(names[c])
         return out[:n]
 
-    def split_pair(self, slug: str) -> tuple[str, str] | None:
-        """Split ``a-vs-b`` into two topic slugs (aliases resolved), or None."""
-        parts = slug.split("-vs-")
-        if len(parts) != 2 and not slug.islower():
-            parts = slug.lower().split("-vs-")
-        if len(parts) != 2:
-            return None
-        a, b = (self.resolve_topic(p) for p in parts)
-        if a is None or b is None:
-            return None
-        return a, b
-
-    def comparison(self, slug: str) -> Comparison:
-        """The comparison named ``a-vs-b`` in either order, with aliases; else NotFound."""
-        comp = self.find_comparison(slug)
-        if comp is None:
-            raise NotFound("comparison", slug, self.similar_comparisons(slug))
-        return comp
-
-    def find_comparison(self, slug: str) -> Comparison | None:
-        if slug in self.comparisons:
-            return self.comparisons[slug]
-        pair = self.split_pair(slug)
-        if pair is None:
-            return None
-        return self.comparisons.get(canonical_slug(*pair))
-
-    def similar_comparisons(self, slug: str, n: int = 5) -> list[str]:
+    def _similar_comparisons(self, slug: str, n: int) -> list[str]:
         parts = [p for p in slug.split("-vs-") if p]
         found: list[str] = []
-        resolved = [
-            self.resolve_topic(p) or (self.similar_topics(p, 1) or [None])[0] for p in parts
-        ]
-        resolved = [r for r in resolved if r]
+        resolved = []
+        for part in parts:
+            hit = self.find("topic", part)
+            guess = hit.slug if hit else next(iter(self._similar_topics(part, 1)), None)
+            if guess:
+                resolved.append(guess)
         if len(resolved) == 2:
             pair = canonical_slug(*resolved)
             if pair in self.comparisons:
@@ -170,23 +219,6 @@ class TopicGraph:
         if not found:
             found = closest(slug, self.comparisons, n=n)
         return found[:n]
-
-    def resolve_tag(self, slug: str) -> str | None:
-        """The tag slug for a slug in any letter case, or None.
-
-        >>> from pickgraph import graph
-        >>> graph.load().resolve_tag("SQL")
-        'sql'
-        """
-        if slug in self.tags:
-            return slug
-        lowered = slug.lower()
-        return lowered if lowered in self.tags else None
-
-    def tag(self, slug: str) -> Tag:
-        if slug in self.tags:
-            return self.tags[slug]
-        raise NotFound("tag", slug, closest(slug, self.tags, n=5))
 
     def title(self, comparison: str) -> str:
         """A comparison's title, its topics' names in the order of its canonical slug.
@@ -229,9 +261,6 @@ class TopicGraph:
         ``comparison`` or ``related``.
         """
         return build_graph(self)
-
-    def node_kind(self, node: str) -> str:
-        return "topic" if node in self.topics else "tag"
 
 
 def build_graph(tg: TopicGraph) -> nx.Graph:

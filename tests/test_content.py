@@ -94,7 +94,7 @@ def test_new_areas_and_the_pairs_readers_search_for(bundled):
         "tcp-vs-udp",
         "monorepo-vs-polyrepo",
     ):
-        assert bundled.find_comparison(pair) is not None, pair
+        assert bundled.find("comparison", pair) is not None, pair
 
 
 def test_facts_use_spdx_ids_and_are_widespread(bundled):

@@ -164,6 +164,7 @@ def test_comparison_page_shows_everything(client, bundled):
         ("/compare/Postgres-VS-MySQL.json", "/compare/mysql-vs-postgresql.json"),
         ("/tag/SQL", "/tag/sql"),
         ("/explore/K8s", "/explore/kubernetes"),
+        ("/domain/Databases.json", "/domain/databases.json"),
     ],
 )
 def test_reversed_and_alias_urls_redirect_permanently(client, path, target):
@@ -171,6 +172,31 @@ def test_reversed_and_alias_urls_redirect_permanently(client, path, target):
     assert resp.status_code == 301
     assert resp.headers["Location"] == target
     assert client.get(target).status_code == 200
+
+
+def test_a_requested_slug_is_resolved_once(app, client, monkeypatch):
+    """Issue 13: one resolver owns canonical slugs, and a request goes through it once;
+    everything after the view works on the canonical slug."""
+    from pickgraph.graph import TopicGraph
+    from pickgraph.web.state import ResponseCache
+
+    # rendered afresh, not answered from the response cache
+    monkeypatch.setattr(app.extensions["pickgraph"].state, "responses", ResponseCache())
+
+    calls = []
+    find = TopicGraph.find
+
+    def counting(self, kind, slug):
+        found = find(self, kind, slug)
+        calls.append((kind, slug, found))
+        return found
+
+    monkeypatch.setattr(TopicGraph, "find", counting)
+    assert client.get("/topic/k8s").status_code == 301
+    assert [(k, s) for k, s, _ in calls] == [("topic", "k8s")]
+    calls.clear()
+    assert client.get("/compare/mysql-vs-postgresql").status_code == 200
+    assert calls and all(found is not None and not found.moved for _, _, found in calls)
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,8 @@ from pickgraph.graph.errors import BadRequest
 
 from . import schemas, serialize
 from .context import search_results
+from .explore import neighbourhood as neighbourhood_of
+from .openapi import document
 from .pages import cached, json_response
 from .search import MAX_QUERY
 from .site import current_state
@@ -61,7 +63,7 @@ def _answer(model) -> Response:
 @cached
 def comparison(slug: str):
     state = current_state()
-    canonical = state.tg.comparison(slug).slug
+    canonical = state.tg.canonical("comparison", slug)
     entity = serialize.comparison_entity(state, canonical)
     return _answer(schemas.ComparisonBody(**entity.model_dump(), requested=slug))
 
@@ -72,7 +74,7 @@ def comparison_suggestions(slug: str):
     limit = _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     method = _method_param()
     state = current_state()
-    s = state.recommender.for_comparison(state.tg.comparison(slug).slug, limit, method)
+    s = state.recommender.for_comparison(state.tg.canonical("comparison", slug), limit, method)
     return _answer(serialize.suggestions_body(state, s))
 
 
@@ -80,7 +82,7 @@ def comparison_suggestions(slug: str):
 @cached
 def topic(slug: str):
     state = current_state()
-    entity = serialize.topic_entity(state, state.tg.topic(slug).slug)
+    entity = serialize.topic_entity(state, state.tg.canonical("topic", slug))
     return _answer(schemas.TopicBody(**entity.model_dump(), requested=slug))
 
 
@@ -90,17 +92,16 @@ def topic_suggestions(slug: str):
     limit = _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     method = _method_param()
     state = current_state()
-    s = state.recommender.for_topic(state.tg.topic(slug).slug, limit, method)
+    s = state.recommender.for_topic(state.tg.canonical("topic", slug), limit, method)
     return _answer(serialize.suggestions_body(state, s))
 
 
 @bp.get("/topics/<slug>/neighbourhood")
 @cached
 def neighbourhood(slug: str):
-    from .explore import neighbourhood as build
-
     state = current_state()
-    return _answer(schemas.NeighbourhoodBody(**build(state, state.tg.topic(slug).slug)))
+    body = neighbourhood_of(state, state.tg.canonical("topic", slug))
+    return _answer(schemas.NeighbourhoodBody(**body))
 
 
 @bp.get("/suggestions")
@@ -160,6 +161,4 @@ def ping():
 @bp.get("/openapi.json")
 @cached
 def openapi():
-    from .openapi import document
-
     return json_response(document())

@@ -33,29 +33,20 @@ from pickgraph.graph import TopicGraph
 from pickgraph.graph.loader import content_version
 from pickgraph.graph.snapshot import SNAPSHOT_FORMAT, SnapshotError, from_json, to_json
 
-__all__ = ["CACHE_ENV", "StateCache", "cache_folder", "content_signature", "package_version"]
+from .settings import Settings
+
+__all__ = ["StateCache", "content_signature", "package_version"]
 
 log = logging.getLogger("pickgraph")
 
 # Bump when an entry's layout changes.
 CACHE_FORMAT = 2
-# $PICKGRAPH_CACHE names the cache folder; set it empty to turn the cache off.
-CACHE_ENV = "PICKGRAPH_CACHE"
 # The current entry and the one before it (a quick way back after a bad edit).
 KEEP_PER_FOLDER = 2
 # Across every content folder sharing the cache (each entry is a few MB per 1k pages).
 MAX_ENTRIES = 16
 # A temporary entry older than this was left by a process that died mid-write.
 STALE_TMP_SECONDS = 3600
-
-
-def cache_folder() -> Path | None:
-    """$PICKGRAPH_CACHE (empty: no cache), else $XDG_CACHE_HOME/pickgraph or ~/.cache."""
-    value = os.environ.get(CACHE_ENV)
-    if value is not None:
-        return Path(value) if value.strip() else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "pickgraph"
 
 
 def content_signature(folder: Path) -> tuple:
@@ -102,7 +93,8 @@ class StateCache:
 
     @classmethod
     def default(cls) -> StateCache | None:
-        base = cache_folder()
+        """The cache the settings name (``CACHE``), or None when it is turned off."""
+        base = Settings.read().cache
         return cls(base) if base is not None else None
 
     def _expected(self, folder: Path) -> dict:

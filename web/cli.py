@@ -14,12 +14,14 @@ from pickgraph.engine import cli as engine_cli
 from pickgraph.graph import cli as graph_cli
 from pickgraph.graph.errors import ContentError, PickgraphError
 
+from .freeze import freeze
+from .serve import PickgraphServer
+from .settings import Settings
+
 __all__ = ["build_parser", "main"]
 
 
 def cmd_serve(args) -> int:
-    from .serve import PickgraphServer
-
     options = {
         "bind": f"{args.host}:{args.port}",
         "workers": args.workers,
@@ -33,13 +35,12 @@ def cmd_serve(args) -> int:
         # one control socket per user home would collide between servers
         "control_socket_disable": True,
     }
-    PickgraphServer(args.content, options, watch=args.watch).run()
+    settings = Settings.read({"CONTENT": args.content, "SITE_URL": args.site_url})
+    PickgraphServer(settings, options, watch=args.watch).run()
     return 0
 
 
 def cmd_freeze(args) -> int:
-    from .freeze import freeze
-
     result = freeze(args.out, args.content, args.site_url, force=args.force)
     print(f"wrote {result['files']} files to {result['out']}")
     return 0
@@ -58,6 +59,10 @@ def register(sub) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=_port, default=8000)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument(
+        "--site-url",
+        help="public origin for canonical links and the sitemap (default: $PICKGRAPH_SITE_URL)",
+    )
     p.add_argument("--watch", action="store_true", help="reload when content files change")
     p.add_argument("--access-log", action="store_true", help="log every request to stdout")
     p.set_defaults(func=cmd_serve)

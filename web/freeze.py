@@ -26,6 +26,9 @@ from flask_frozen import Freezer, MissingURLGeneratorWarning
 
 from pickgraph.graph.errors import BadRequest
 
+from . import create_app
+from .site import current_state
+
 __all__ = ["MARKER", "freeze"]
 
 # Written into every frozen folder: the files this freeze wrote, so the next one may
@@ -101,9 +104,6 @@ def _move_into(build: Path, out: Path, previous: set[str]) -> None:
 
 
 def _freeze_into(build: Path, content: str | None, site_url: str | None) -> int:
-    from . import create_app
-    from .site import current_state
-
     config = {
         "CONTENT": content,
         "FREEZER_DESTINATION": str(build),

@@ -12,13 +12,15 @@ from functools import wraps
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
+from pickgraph.engine.core import MAX_SEEDS
 from pickgraph.graph.errors import BadRequest, NotFound
-from pickgraph.graph.similar import closest
 
 from . import context, schemas, serialize
+from .explore import explore_context
+from .openapi import document
 from .search import MAX_QUERY
 from .site import current_state, site_url
-from .urls import comparison_url, domain_url, tag_url, topic_url
+from .urls import ENDPOINTS, comparison_url, domain_url, tag_url, topic_url
 
 bp = Blueprint("pages", __name__)
 
@@ -71,16 +73,26 @@ def _moved(endpoint: str, slug: str, as_json: bool) -> Response:
     return redirect(url_for(endpoint, slug=slug + (".json" if as_json else "")), 301)
 
 
-def _canonical_topic(endpoint: str, slug: str, as_json: bool) -> Response | None:
-    """None when ``slug`` is a topic's own slug, a 301 for an alias or other letter
-    case, NotFound with candidates otherwise."""
-    tg = current_state().tg
-    if slug in tg.topics:
-        return None
-    resolved = tg.resolve_topic(slug)
-    if resolved is None:
-        raise NotFound("topic", slug, tg.similar_topics(slug))
-    return _moved(endpoint, resolved, as_json)
+def resolved(kind: str, endpoint: str | None = None):
+    """A view of one entity: the slug in the path (with or without ``.json``) is
+    resolved once by the content's resolver; a slug named any other way (alias,
+    letter case, order of a pair, a tag that is a topic) answers 301 to the canonical
+    page, an unknown one the 404 page with close matches; the view gets the
+    canonical slug and whether its JSON twin was asked for."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(slug: str):
+            slug, as_json = _split_json(slug)
+            found = current_state().tg.resolve(kind, slug)
+            if found.moved:
+                same = found.kind == kind and endpoint is not None
+                return _moved(endpoint if same else ENDPOINTS[found.kind], found.slug, as_json)
+            return view(found.slug, as_json)
+
+        return wrapper
+
+    return decorate
 
 
 @bp.get("/")
@@ -96,14 +108,8 @@ bp.add_url_rule("/index.json", "home_json", home)
 
 @bp.get("/compare/<slug>")
 @cached
-def comparison(slug: str):
-    slug, as_json = _split_json(slug)
-    tg = current_state().tg
-    if slug not in tg.comparisons:
-        found = tg.find_comparison(slug)
-        if found is None:
-            raise NotFound("comparison", slug, tg.similar_comparisons(slug))
-        return _moved("pages.comparison", found.slug, as_json)
+@resolved("comparison")
+def comparison(slug: str, as_json: bool):
     ctx = context.comparison_context(current_state(), slug)
     return render(
         "comparison.html",
@@ -116,37 +122,24 @@ def comparison(slug: str):
 
 @bp.get("/topic/<slug>")
 @cached
-def topic(slug: str):
-    slug, as_json = _split_json(slug)
-    moved = _canonical_topic("pages.topic", slug, as_json)
-    if moved is not None:
-        return moved
+@resolved("topic")
+def topic(slug: str, as_json: bool):
     ctx = context.topic_context(current_state(), slug)
     return render("topic.html", ctx, as_json, ctx["url"] + ".json")
 
 
 @bp.get("/tag/<slug>")
 @cached
-def tag(slug: str):
-    slug, as_json = _split_json(slug)
-    tg = current_state().tg
-    if slug not in tg.tags:
-        if tg.resolve_tag(slug) is not None:
-            return _moved("pages.tag", tg.resolve_tag(slug), as_json)
-        if tg.resolve_topic(slug) is not None:  # a tag that is a topic means that topic
-            return _moved("pages.topic", tg.resolve_topic(slug), as_json)
-        tg.tag(slug)  # raises NotFound with candidates
+@resolved("tag")
+def tag(slug: str, as_json: bool):
     ctx = context.tag_context(current_state(), slug)
     return render("tag.html", ctx, as_json, ctx["url"] + ".json")
 
 
 @bp.get("/domain/<slug>")
 @cached
-def domain(slug: str):
-    slug, as_json = _split_json(slug)
-    tg = current_state().tg
-    if slug not in tg.domains:
-        raise NotFound("domain", slug, closest(slug, tg.domains, n=3))
+@resolved("domain")
+def domain(slug: str, as_json: bool):
     ctx = context.domain_context(current_state(), slug)
     return render("domain.html", ctx, as_json, ctx["url"] + ".json")
 
@@ -169,21 +162,13 @@ bp.add_url_rule("/search.json", "search_json", search)
 def stack():
     """A reader's stack (``?topics=a,b,c``): one canonical URL per set of topics, with
     aliases and letter case resolved and the topics in slug order."""
-    from pickgraph.engine.core import MAX_SEEDS
-
     as_json = request.path.endswith(".json")
     raw = request.args.get("topics", "")[: MAX_QUERY * 4]
     parts = [p.strip() for p in raw.split(",") if p.strip()]
     if len(parts) > MAX_SEEDS:
         raise BadRequest(f"a stack has at most {MAX_SEEDS} topics, not {len(parts)}", "topics")
     tg = current_state().tg
-    resolved = []
-    for part in parts:
-        slug = tg.resolve_topic("-".join(part.lower().split()))
-        if slug is None:
-            raise NotFound("topic", part, tg.similar_topics(part))
-        resolved.append(slug)
-    canonical = sorted(set(resolved))
+    canonical = sorted({tg.canonical("topic", "-".join(part.lower().split())) for part in parts})
     if parts and ",".join(canonical) != raw:
         return redirect(context.stack_url(canonical, as_json), 301)
     ctx = context.stack_context(current_state(), canonical)
@@ -195,13 +180,8 @@ bp.add_url_rule("/stack.json", "stack_json", stack)
 
 @bp.get("/explore/<slug>")
 @cached
-def explore(slug: str):
-    slug, as_json = _split_json(slug)
-    moved = _canonical_topic("pages.explore", slug, as_json)
-    if moved is not None:
-        return moved
-    from .explore import explore_context
-
+@resolved("topic", "pages.explore")
+def explore(slug: str, as_json: bool):
     ctx = explore_context(current_state(), slug)
     return render("explore.html", ctx, as_json, ctx["url"] + ".json")
 
@@ -209,8 +189,6 @@ def explore(slug: str):
 @bp.get("/api/")
 @cached
 def api_docs():
-    from .openapi import document
-
     page = {
         "type": "api",
         "title": "API",
@@ -250,10 +228,11 @@ def suggestions(slug: str):
     slug, as_json = _split_json(slug)
     if not as_json:
         raise NotFound("suggestions file", slug + ".json", [])
-    rec = current_state().recommender
-    kind, canonical = rec.resolve(slug)
-    if canonical != slug:
+    state = current_state()
+    kind, canonical, moved = state.tg.resolve("page", slug)
+    if moved:
         return _moved("pages.suggestions", canonical, True)
+    rec = state.recommender
     s = rec.for_comparison(slug) if kind == "comparison" else rec.for_topic(slug)
     return json_response(serialize.dump(serialize.suggestions_body(current_state(), s)))
 

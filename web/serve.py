@@ -19,9 +19,11 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 
 from pickgraph.graph.errors import ContentError
-from pickgraph.graph.loader import resolve_folder
 
+from . import create_app
 from .cache import content_signature
+from .settings import Settings
+from .state import SiteState
 
 __all__ = ["PickgraphServer"]
 
@@ -32,13 +34,12 @@ WATCH_INTERVAL = 1.0
 class PickgraphServer(BaseApplication):
     """gunicorn running the site on one content folder."""
 
-    def __init__(self, content: str | None, options: dict, watch: bool = False):
-        from .state import SiteState
-
-        self.content = str(resolve_folder(content))
+    def __init__(self, settings: Settings, options: dict, watch: bool = False):
+        self.settings = settings
+        self.content = str(settings.content)
         self.options = options
         self.watch = watch
-        self.state = SiteState.from_folder(self.content)  # ContentError: nothing starts
+        self.state = SiteState.from_settings(settings)  # ContentError: nothing starts
         self._watcher: threading.Thread | None = None
         super().__init__()
 
@@ -50,9 +51,11 @@ class PickgraphServer(BaseApplication):
         self.cfg.set("when_ready", self._when_ready)
 
     def load(self):
-        from . import create_app
+        return self._app(self.state)
 
-        return create_app({"CONTENT": self.content}, state=self.state)
+    def _app(self, state: SiteState):
+        given = {"CONTENT": self.content, "SITE_URL": self.settings.site_url}
+        return create_app({**given, "CACHE": str(self.settings.cache or "")}, state=state)
 
     # ---------------------------------------------------------------- hooks
     def _when_ready(self, arbiter) -> None:
@@ -70,12 +73,9 @@ class PickgraphServer(BaseApplication):
 
     def _on_reload(self, arbiter) -> None:
         """Runs in the master on SIGHUP, before new workers are forked."""
-        from . import create_app
-        from .state import SiteState
-
         start = time.perf_counter()
         try:
-            state = SiteState.from_folder(self.content)
+            state = SiteState.from_settings(self.settings)
         except ContentError as exc:
             for problem in exc.problems:
                 arbiter.log.error("pickgraph: %s", problem)
@@ -91,7 +91,7 @@ class PickgraphServer(BaseApplication):
             )
             return
         self.state = state
-        self.callable = create_app({"CONTENT": self.content}, state=state)
+        self.callable = self._app(state)
         arbiter.log.info(
             "pickgraph: reloaded content %s in %.2f s", state.version, time.perf_counter() - start
         )

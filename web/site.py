@@ -8,6 +8,7 @@ the API and ``.json`` twins, an HTML page with "did you mean" links otherwise.
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -15,6 +16,8 @@ from werkzeug.exceptions import HTTPException
 from pickgraph.graph.errors import BadRequest, NotFound
 
 from .schemas import ErrorBody
+from .settings import Settings
+from .state import SiteState
 from .urls import ENDPOINTS, entity_url
 
 __all__ = ["current_state", "error_body", "install", "site_url", "wants_json"]
@@ -29,13 +32,24 @@ CSP = (
 PAGE_MAX_AGE = 300
 
 
-def current_state():
+class AppState(NamedTuple):
+    """What an app is created with: its settings and the content state it serves."""
+
+    settings: Settings
+    state: SiteState
+
+
+def current_state() -> SiteState:
     return current_app.extensions["pickgraph"].state
+
+
+def settings() -> Settings:
+    return current_app.extensions["pickgraph"].settings
 
 
 def site_url() -> str:
     """The public origin of the site: SITE_URL when set (a CDN), else this request's."""
-    return (current_app.config.get("SITE_URL") or request.host_url).rstrip("/")
+    return settings().site_url or request.host_url.rstrip("/")
 
 
 def wants_json() -> bool:

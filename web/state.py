@@ -12,10 +12,12 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
 from pickgraph import graph
+from pickgraph.engine.core import read_only
 from pickgraph.engine.index import build_index
 from pickgraph.engine.rank import rankings
 from pickgraph.engine.suggest import Recommender
@@ -23,6 +25,7 @@ from pickgraph.graph import TopicGraph
 
 from .cache import StateCache
 from .search import SearchIndex
+from .settings import Settings
 
 __all__ = ["ResponseCache", "SiteState"]
 
@@ -59,6 +62,7 @@ class SiteState:
         self.tg = tg
         self.version = tg.version
         self.recommender = Recommender(tg, index if index is not None else build_index(tg))
+        read_only(self.recommender.index)
         self.search = SearchIndex(tg)
         self.loaded_at = time.time()
         self.build_seconds = build_seconds
@@ -69,14 +73,20 @@ class SiteState:
 
     @classmethod
     def from_folder(cls, folder: str | Path | None = None, use_cache: bool = True) -> SiteState:
-        """Load, validate and index a content folder; ContentError if it is invalid.
+        """:meth:`from_settings` for ``folder``, the other settings as they are set."""
+        settings = Settings.read({"CONTENT": folder})
+        return cls.from_settings(settings if use_cache else replace(settings, cache=None))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SiteState:
+        """Load, validate and index the content folder; ContentError if it is invalid.
 
         A valid folder's graph and index are kept in the start-up cache (``cache.py``),
         so a restart on unchanged content skips parsing and indexing.
         """
         start = time.perf_counter()
-        path = graph.resolve_folder(folder)
-        cache = StateCache.default() if use_cache else None
+        path = settings.content
+        cache = StateCache(settings.cache) if settings.cache is not None else None
         found = cache.load(path) if cache is not None else None
         if found is not None:
             state = cls(*found, build_seconds=time.perf_counter() - start)

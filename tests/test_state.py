@@ -1,0 +1,105 @@
+"""What the site serves is built once and never changed by serving it (issue 13)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from pickgraph.graph.snapshot import to_json
+from pickgraph.web import create_app
+from pickgraph.web.state import SiteState
+
+# Every kind of request, with the parameters that once led a view to write into
+# cached rows (limits, methods, tags).
+REQUESTS = [
+    "/",
+    "/index.json",
+    "/compare/mysql-vs-postgresql",
+    "/compare/mysql-vs-postgresql.json",
+    "/topic/kubernetes.json",
+    "/topic/python",
+    "/tag/relational-databases.json",
+    "/domain/databases.json",
+    "/search.json?q=postgres",
+    "/stack.json?topics=kubernetes,postgresql,python",
+    "/explore/kubernetes.json",
+    "/sitemap.xml",
+    "/suggestions/mysql-vs-postgresql.json",
+    "/api/v1/comparisons/mysql-vs-postgresql",
+    "/api/v1/comparisons/mysql-vs-postgresql/suggestions?limit=2",
+    "/api/v1/comparisons/mysql-vs-postgresql/suggestions?limit=12&method=ppr-aa",
+    "/api/v1/topics/kubernetes/suggestions?limit=1",
+    "/api/v1/topics/kubernetes/neighbourhood",
+    "/api/v1/suggestions?topics=python,postgresql&limit=7",
+    "/api/v1/rankings",
+    "/api/v1/rankings?tag=relational-databases",
+    "/api/v1/rankings?tag=relational-databases&method=bradley-terry",
+    "/api/v1/gaps?limit=5",
+    "/api/v1/search?q=kube",
+]
+
+
+def _arrays(obj, depth: int = 3, out=None) -> list[np.ndarray]:
+    """Every numpy array held by ``obj``, as ``state.read_only`` walks them."""
+    out = [] if out is None else out
+    if isinstance(obj, np.ndarray):
+        out.append(obj)
+    elif sp.issparse(obj):
+        out += [obj.data, obj.indices, obj.indptr]
+    elif depth > 0 and not isinstance(obj, str | int | float):
+        children = (
+            obj.values()
+            if isinstance(obj, dict)
+            else obj
+            if isinstance(obj, list | tuple)
+            else getattr(obj, "__dict__", {}).values()
+        )
+        for child in children:
+            _arrays(child, depth - 1, out)
+    return out
+
+
+def _fingerprint(state: SiteState) -> dict:
+    index = state.recommender.index
+    digest = hashlib.sha256()
+    for a in _arrays(index):
+        digest.update(np.ascontiguousarray(a).tobytes())
+    return {
+        "graph": hashlib.sha256(to_json(state.tg)).hexdigest(),
+        "arrays": digest.hexdigest(),
+        "rankings": copy.deepcopy(state._rankings),
+    }
+
+
+@pytest.fixture(scope="module")
+def served():
+    state = SiteState.from_folder(use_cache=False)
+    return state, create_app({"TESTING": True}, state=state).test_client()
+
+
+def test_serving_never_mutates_cached_state(served):
+    state, client = served
+    first = {}
+    for path in REQUESTS:
+        resp = client.get(path)
+        assert resp.status_code == 200, path
+        first[path] = resp.data
+    before = _fingerprint(state)
+    assert before["rankings"], "the rankings were computed and cached"
+    state.responses = type(state.responses)()  # the second round is computed again
+    for path in reversed(REQUESTS):
+        assert client.get(path).data == first[path], path
+    assert _fingerprint(state) == before
+
+
+def test_served_arrays_are_read_only(served):
+    state, _ = served
+    arrays = _arrays(state.recommender.index)
+    assert len(arrays) >= 5
+    assert not any(a.flags.writeable for a in arrays)
+    with pytest.raises(ValueError):
+        arrays[0][...] = 0
