@@ -1,4 +1,4 @@
-"""Command-line commands of the graph layer: validate, stats, export.
+"""Command-line commands of the graph layer: validate, stats, export, import, render.
 
 The ``pickgraph`` entry point (``web.cli``) registers these next to the engine's and
 the site's commands. Commands raise domain errors; ``web.cli.main`` prints them as
@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 
+from .errors import ContentError
 from .loader import check, load
 
 __all__ = ["add_content_option", "register", "load_graph", "print_json"]
@@ -34,6 +35,12 @@ def load_graph(args):
     return load(args.content)
 
 
+def _drafts_note(drafts: list[str]) -> str:
+    """', 2 drafts skipped' for a summary line, or nothing when there are none."""
+    n = len(drafts)
+    return f", {n} draft{'s' * (n != 1)} skipped" if n else ""
+
+
 def cmd_validate(args) -> int:
     report = check(args.content)
     ok = report.ok(strict=args.strict)
@@ -45,6 +52,7 @@ def cmd_validate(args) -> int:
                 "files": report.files,
                 "errors": len(report.errors),
                 "warnings": len(report.warnings),
+                "drafts": report.drafts,
                 "problems": [p.to_dict() for p in report.problems],
             }
         )
@@ -58,7 +66,7 @@ def cmd_validate(args) -> int:
         warnings = 0 if args.strict else len(report.warnings)
         print(
             f"{report.folder}: {report.files} files, {errors} error{'s' * (errors != 1)}, "
-            f"{warnings} warning{'s' * (warnings != 1)}",
+            f"{warnings} warning{'s' * (warnings != 1)}{_drafts_note(report.drafts)}",
             file=sys.stderr,
         )
     return 0 if ok else 2
@@ -67,9 +75,14 @@ def cmd_validate(args) -> int:
 def cmd_stats(args) -> int:
     from .stats import stats
 
-    s = stats(load_graph(args))
+    report = check(args.content)
+    if report.errors:
+        raise ContentError(report.errors)
+    s = stats(report.graph)
+    if report.drafts:
+        print(f"{report.folder}: {_drafts_note(report.drafts)[2:]}", file=sys.stderr)
     if args.json:
-        print_json(s)
+        print_json({**s, "drafts": len(report.drafts)})
     else:
         width = max(len(k) for k in s)
         for key, value in s.items():
@@ -89,25 +102,28 @@ def cmd_export(args) -> int:
 def cmd_import(args) -> int:
     from .importer import import_pages
 
-    report = import_pages(args.pages, args.out, args.content)
+    report = import_pages(args.pages, args.out, args.content, force=args.force)
     if args.json:
         print_json(report.to_dict())
         return 0 if report.ok else 2
     for page in report.pages:
         for line in page.lines():
             print(line)
+    for path, why in report.kept:
+        print(f"{path}: {why}")
     for problem in report.lint:
         print(problem)
-    counts = {
-        s: sum(1 for p in report.pages if p.status == s)
-        for s in ("imported", "duplicate", "conflict", "skipped")
-    }
+    statuses = ("imported", "draft", "exists", "duplicate", "conflict", "skipped")
+    counts = {s: sum(1 for p in report.pages if p.status == s) for s in statuses}
     errors = sum(1 for p in report.lint if p.severity == "error")
     warnings = len(report.lint) - errors
     print(
-        f"{counts['imported']} of {len(report.pages)} pages imported into {args.out} "
-        f"({counts['duplicate']} duplicate, {counts['conflict']} in conflict, "
-        f"{counts['skipped']} unreadable); lint: {errors} errors, {warnings} warnings",
+        f"{counts['imported'] + counts['draft']} of {len(report.pages)} pages imported "
+        f"into {args.out} "
+        f"({counts['draft']} as drafts, {counts['exists']} already there, "
+        f"{counts['duplicate']} duplicate, {counts['conflict']} in conflict, "
+        f"{counts['skipped']} unreadable); {len(report.kept)} existing files kept; "
+        f"lint: {errors} errors, {warnings} warnings",
         file=sys.stderr,
     )
     return 0 if report.ok else 2
@@ -128,7 +144,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--content",
         metavar="DIR",
         default=None,
-        help="existing content to match topics against (not modified)",
+        help="existing content to match topics against (never written to)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="merge pages into files already in --out (default: leave them as they are)",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_import)

@@ -2,23 +2,66 @@
 
 GraphML and GEXF hold only scalar attributes, so list-valued attributes (aliases,
 pros, cons) are written as JSON text; ``read_graph`` turns them back into lists.
+
+Every file is written atomically (``atomic_path``): into a temporary file beside it,
+then renamed over it, so a write that fails leaves the previous file as it was. The
+importer writes its files the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import networkx as nx
 
 from .topicgraph import TopicGraph
 
-__all__ = ["FORMATS", "LIST_ATTRIBUTES", "export", "read_graph"]
+__all__ = ["FORMATS", "LIST_ATTRIBUTES", "atomic_path", "export", "read_graph", "write_text"]
 
 FORMATS = ("graphml", "gexf", "json", "csv")
 LIST_ATTRIBUTES = frozenset({"aliases", "a_pros", "a_cons", "b_pros", "b_cons"})
 # Attributes GEXF readers add on their own (labels and edge ids).
 _GEXF_ADDED = ("label", "id")
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``target`` to write; renamed over ``target`` when the
+    block ends, removed when it raises.
+
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     target = pathlib.Path(d) / "a.txt"
+    ...     with atomic_path(target) as tmp:
+    ...         _ = tmp.write_text("new")
+    ...     target.read_text()
+    'new'
+    """
+    target = Path(target)
+    # Same folder, so the rename is atomic (one file system); hidden, so one that a
+    # crash leaves behind is read by no loader. Created like any new file (0666 less
+    # the umask), or with the permissions of the file it replaces.
+    tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    try:
+        yield tmp
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(target: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def _scalar_copy(g: nx.Graph) -> nx.Graph:
@@ -54,17 +97,19 @@ def export(tg: TopicGraph, fmt: str, out: str | Path) -> list[Path]:
                 if frame[col].map(lambda v: isinstance(v, list)).any():
                     frame[col] = frame[col].map(json.dumps)
             path = out / f"{name}.csv"
-            frame.to_csv(path, index=False)
+            with atomic_path(path) as tmp:
+                frame.to_csv(tmp, index=False)
             written.append(path)
         return written
     out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "graphml":
-        nx.write_graphml(_scalar_copy(tg.graph), out)
-    elif fmt == "gexf":
-        nx.write_gexf(_scalar_copy(tg.graph), out)
-    else:
-        data = nx.node_link_data(tg.graph, edges="edges")
-        out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    with atomic_path(out) as tmp:
+        if fmt == "graphml":
+            nx.write_graphml(_scalar_copy(tg.graph), tmp)
+        elif fmt == "gexf":
+            nx.write_gexf(_scalar_copy(tg.graph), tmp)
+        else:
+            data = nx.node_link_data(tg.graph, edges="edges")
+            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     return [out]
 
 

@@ -2,6 +2,12 @@
 
 ``check(folder)`` never raises on bad content: it returns every problem found, and the
 loaded graph when there were no errors. ``load(folder)`` raises ContentError instead.
+
+A file marked ``draft: true`` is read no further: it stays out of the graph and is
+listed in the report. A file over the size limit ($PICKGRAPH_MAX_FILE_BYTES) is not
+read at all; ``yamlsource`` bounds what the bytes of one file can make the parser build.
+Every check across files is linear in the content, so a hostile file cannot make the
+loader slow.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import functools
 import gc
 import hashlib
 import multiprocessing as mp
+import operator
 import os
 import typing
 from collections import defaultdict
@@ -21,7 +28,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from . import lint
-from .errors import ContentError, Problem
+from .errors import ContentError, PickgraphError, Problem
 from .messages import validation_problems
 from .model import NO_PICK, Comparison, DomainInfo, TagInfo, Topic, check_slug
 from .similar import closest
@@ -29,16 +36,38 @@ from .yamlsource import ParsedFile, locate, parse_yaml
 
 __all__ = [
     "BUNDLED_CONTENT",
+    "DEFAULT_MAX_FILE_BYTES",
     "LoadReport",
     "check",
+    "check_comparison_bytes",
+    "check_topic_bytes",
     "content_files",
     "content_version",
     "load",
+    "max_file_bytes",
+    "read_limited",
     "resolve_folder",
 ]
 
 BUNDLED_CONTENT = Path(__file__).resolve().parent.parent / "content"
 ENV_VAR = "PICKGRAPH_CONTENT"
+MAX_FILE_ENV = "PICKGRAPH_MAX_FILE_BYTES"
+# The largest bundled file is 23 kB; a content file past 1 MiB is a mistake or an attack,
+# and parsing one costs about 1 s and 100 MB per 10 MB.
+DEFAULT_MAX_FILE_BYTES = 1 << 20
+
+
+def max_file_bytes() -> int:
+    """The size limit of one content file: $PICKGRAPH_MAX_FILE_BYTES, else 1 MiB.
+
+    Read once per load; a value that is not a positive whole number is an error.
+    """
+    value = os.environ.get(MAX_FILE_ENV, "").strip()
+    if not value:
+        return DEFAULT_MAX_FILE_BYTES
+    if not (value.isascii() and value.isdigit()) or int(value) == 0:
+        raise PickgraphError(f"{MAX_FILE_ENV}={value!r}: expected a positive whole number of bytes")
+    return int(value)
 
 
 def resolve_folder(folder: str | os.PathLike | None = None) -> Path:
@@ -89,6 +118,7 @@ class LoadReport:
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
     graph: Any = None  # a TopicGraph when there are no errors
+    drafts: list[str] = field(default_factory=list)  # files marked draft: true, not loaded
 
     @property
     def errors(self) -> list[Problem]:
@@ -107,13 +137,15 @@ class LoadReport:
 
 @dataclass
 class FileResult:
-    """One topic or comparison file: its model (None when invalid) and its problems."""
+    """One topic or comparison file: its model (None when invalid or a draft) and its
+    problems."""
 
     path: str
     stem: str
     model: Any
     problems: list[Problem]
     digest: bytes
+    draft: bool = False
 
 
 def _model_problems(model, data, parsed: ParsedFile, path: str, prefix: tuple = ()):
@@ -128,110 +160,123 @@ def _problem(path, parsed, loc, message, code, severity="error", at_key=False) -
     return Problem(path, line, col, message, severity, code)
 
 
-def _read_bytes(path: str) -> tuple[bytes, str]:
+def read_limited(path: str, limit: int) -> tuple[bytes | None, list[Problem]]:
+    """The bytes of ``path``, or None and a problem when it holds more than ``limit``.
+
+    The size is checked before reading, and the read stops past the limit in case the
+    file grows meanwhile.
+    """
     with open(path, "rb") as f:
-        raw = f.read()
-    return raw, os.path.basename(path)[: -len(".yaml")]
-
-
-def read_topic(path: str) -> FileResult:
-    """Read and check one topic file on its own (cross-file checks come later)."""
-    raw, stem = _read_bytes(path)
-    parsed = parse_yaml(raw, path)
-    problems = list(parsed.problems)
-    topic = None
-    if parsed.data is not None:
-        topic, errs = _model_problems(Topic, parsed.data, parsed, path)
-        problems += errs
-    if topic is not None and stem != topic.slug:
-        problems.append(
-            _problem(
-                path,
-                parsed,
-                ("slug",),
-                f"slug {topic.slug!r} does not match the file name; "
-                f"name the file {topic.slug}.yaml",
-                "file-name",
-            )
+        size = os.fstat(f.fileno()).st_size
+        raw = f.read(limit + 1) if size <= limit else b""
+    if size > limit or len(raw) > limit:
+        message = (
+            f"file is {max(size, len(raw)):,} bytes, over the limit of {limit:,} "
+            f"(set {MAX_FILE_ENV} to raise it)"
         )
-    return FileResult(path, stem, topic, problems, hashlib.sha256(raw).digest())
+        return None, [Problem(path, 1, 1, message, code="file-too-large")]
+    return raw, []
 
 
-def read_comparison(path: str) -> FileResult:
-    """Read and check one comparison file on its own, lint included."""
-    raw, stem = _read_bytes(path)
-    parsed = parse_yaml(raw, path)
-    problems = list(parsed.problems)
-    comp = None
+def _parse_file(path: str, limit: int) -> tuple[ParsedFile, bytes]:
+    raw, problems = read_limited(path, limit)
+    if raw is None:
+        return ParsedFile(None, None, problems), b""
+    return parse_yaml(raw, path), raw
+
+
+def _draft(parsed: ParsedFile, path: str) -> tuple[bool, list[Problem]]:
+    """Whether a parsed file is a draft; takes ``draft`` out of its data either way."""
+    data = parsed.data
+    if not isinstance(data, dict) or "draft" not in data:
+        return False, []
+    value = data.pop("draft")
+    if isinstance(value, bool):
+        return value, []
+    message = "draft: expected true or false"
+    return False, [_problem(path, parsed, ("draft",), message, "wrong-type")]
+
+
+def _topic_problems(topic: Topic, parsed: ParsedFile, path: str, stem: str) -> list[Problem]:
+    if stem == topic.slug:
+        return []
+    message = f"slug {topic.slug!r} does not match the file name; name the file {topic.slug}.yaml"
+    return [_problem(path, parsed, ("slug",), message, "file-name")]
+
+
+def _comparison_problems(comp: Comparison, parsed: ParsedFile, path: str, stem: str):
+    """Checks of one comparison that need no other file, lint included."""
+    a, b = comp.a.topic, comp.b.topic
+    problems = []
+    if a == b:
+        message = f"topic {a!r} is compared with itself"
+        problems.append(_problem(path, parsed, ("b", "topic"), message, "self-comparison"))
+    elif stem != f"{a}-vs-{b}":
+        message = f"file name does not match its sides: name it {a}-vs-{b}.yaml"
+        problems.append(Problem(path, 1, 1, message, "error", "file-name"))
+    if comp.pick not in (a, b, NO_PICK):
+        message = f"pick {comp.pick!r} is neither side: expected {a!r}, {b!r} or {NO_PICK!r}"
+        problems.append(_problem(path, parsed, ("pick",), message, "bad-pick"))
+    if comp.pick == NO_PICK and comp.no_pick_reason is None:
+        message = "pick is 'none': add no_pick_reason saying what the choice depends on"
+        problems.append(_problem(path, parsed, ("pick",), message, "missing-field"))
+    if comp.pick != NO_PICK and comp.no_pick_reason is not None:
+        message = "no_pick_reason is only for comparisons with pick: none"
+        loc = ("no_pick_reason",)
+        problems.append(_problem(path, parsed, loc, message, "unexpected-field", at_key=True))
+    for loc, code, message in lint.comparison_text_issues(comp):
+        problems.append(_problem(path, parsed, loc, message, code, "warning"))
+    return problems
+
+
+# What each kind of file is, and its checks that need no other file.
+_FILE_KINDS = {
+    "topic": (Topic, _topic_problems),
+    "comparison": (Comparison, _comparison_problems),
+}
+
+
+def _check_file(kind: str, parsed: ParsedFile, raw: bytes, path: str) -> FileResult:
+    """One parsed topic or comparison file checked on its own (other files come later)."""
+    stem = os.path.basename(path)[: -len(".yaml")]
+    digest = hashlib.sha256(raw).digest()
+    draft, problems = _draft(parsed, path)
+    if draft:
+        return FileResult(path, stem, None, [], digest, draft=True)
+    problems = parsed.problems + problems
+    cls, checks = _FILE_KINDS[kind]
+    model = None
     if parsed.data is not None:
-        comp, errs = _model_problems(Comparison, parsed.data, parsed, path)
+        model, errs = _model_problems(cls, parsed.data, parsed, path)
         problems += errs
-    if comp is not None:
-        a, b = comp.a.topic, comp.b.topic
-        if a == b:
-            problems.append(
-                _problem(
-                    path,
-                    parsed,
-                    ("b", "topic"),
-                    f"topic {a!r} is compared with itself",
-                    "self-comparison",
-                )
-            )
-        elif stem != f"{a}-vs-{b}":
-            problems.append(
-                Problem(
-                    path,
-                    1,
-                    1,
-                    f"file name does not match its sides: name it {a}-vs-{b}.yaml",
-                    "error",
-                    "file-name",
-                )
-            )
-        if comp.pick not in (a, b, NO_PICK):
-            problems.append(
-                _problem(
-                    path,
-                    parsed,
-                    ("pick",),
-                    f"pick {comp.pick!r} is neither side: expected {a!r}, {b!r} or {NO_PICK!r}",
-                    "bad-pick",
-                )
-            )
-        if comp.pick == NO_PICK and comp.no_pick_reason is None:
-            problems.append(
-                _problem(
-                    path,
-                    parsed,
-                    ("pick",),
-                    "pick is 'none': add no_pick_reason saying what the choice depends on",
-                    "missing-field",
-                )
-            )
-        if comp.pick != NO_PICK and comp.no_pick_reason is not None:
-            problems.append(
-                _problem(
-                    path,
-                    parsed,
-                    ("no_pick_reason",),
-                    "no_pick_reason is only for comparisons with pick: none",
-                    "unexpected-field",
-                    at_key=True,
-                )
-            )
-        for loc, code, message in lint.comparison_text_issues(comp):
-            problems.append(_problem(path, parsed, loc, message, code, "warning"))
-    return FileResult(path, stem, comp, problems, hashlib.sha256(raw).digest())
+    if model is not None:
+        problems += checks(model, parsed, path, stem)
+    return FileResult(path, stem, model, problems, digest)
 
 
-def _read_chunk(args: tuple[str, list[str]]) -> list[FileResult]:
-    kind, paths = args
-    reader = read_topic if kind == "topic" else read_comparison
+def check_topic_bytes(raw: bytes, path: str) -> FileResult:
+    """Check the bytes of a topic file named ``path`` as the loader would, on its own
+    (the importer checks what it is about to write)."""
+    return _check_file("topic", parse_yaml(raw, path), raw, path)
+
+
+def check_comparison_bytes(raw: bytes, path: str) -> FileResult:
+    """Check the bytes of a comparison file named ``path`` on its own, lint included."""
+    return _check_file("comparison", parse_yaml(raw, path), raw, path)
+
+
+def read_file(kind: str, path: str, limit: int) -> FileResult:
+    """Read and check one topic or comparison file (cross-file checks come later)."""
+    parsed, raw = _parse_file(path, limit)
+    return _check_file(kind, parsed, raw, path)
+
+
+def _read_chunk(args: tuple[str, list[str], int]) -> list[FileResult]:
+    kind, paths, limit = args
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return [reader(p) for p in paths]
+        return [read_file(kind, p, limit) for p in paths]
     finally:
         if enabled:
             gc.enable()
@@ -264,8 +309,11 @@ def _nested_model(annotation) -> type[BaseModel] | None:
     return None
 
 
-def _read_packed(args: tuple[str, list[str]]) -> list[tuple]:
-    return [(r.path, r.stem, _pack_model(r.model), r.problems, r.digest) for r in _read_chunk(args)]
+def _read_packed(args: tuple[str, list[str], int]) -> list[tuple]:
+    return [
+        (r.path, r.stem, _pack_model(r.model), r.problems, r.digest, r.draft)
+        for r in _read_chunk(args)
+    ]
 
 
 # Below this many files a process pool costs more to start than it saves.
@@ -273,7 +321,7 @@ PARALLEL_MIN_FILES = 4000
 _CHUNK = 1000
 
 
-def _read_all(kind: str, paths: list[str]) -> list[FileResult]:
+def _read_all(kind: str, paths: list[str], limit: int) -> list[FileResult]:
     """Read files in order, over all cores when there are many of them.
 
     The calling process reads the first share itself while worker processes read the
@@ -281,23 +329,31 @@ def _read_all(kind: str, paths: list[str]) -> list[FileResult]:
     """
     cores = min(os.cpu_count() or 1, 8)
     if len(paths) < PARALLEL_MIN_FILES or cores < 2 or "fork" not in mp.get_all_start_methods():
-        return _read_chunk((kind, paths))
-    cls = Topic if kind == "topic" else Comparison
+        return _read_chunk((kind, paths, limit))
+    cls = _FILE_KINDS[kind][0]
     own = len(paths) // cores
-    chunks = [(kind, paths[i : i + _CHUNK]) for i in range(own, len(paths), _CHUNK)]
+    chunks = [(kind, paths[i : i + _CHUNK], limit) for i in range(own, len(paths), _CHUNK)]
     with ProcessPoolExecutor(cores - 1, mp_context=mp.get_context("fork")) as pool:
         pending = pool.map(_read_packed, chunks)
-        results = _read_chunk((kind, paths[:own]))
+        results = _read_chunk((kind, paths[:own], limit))
         for chunk in pending:
             results.extend(
-                FileResult(path, stem, _unpack_model(cls, packed), problems, digest)
-                for path, stem, packed, problems, digest in chunk
+                FileResult(path, stem, _unpack_model(cls, packed), problems, digest, draft)
+                for path, stem, packed, problems, digest, draft in chunk
             )
     return results
 
 
+# Problems in the order their dataclass defines, compared in C: the generated __lt__
+# costs a Python call per comparison, most of the load time of 40,000 warnings.
+_PROBLEM_ORDER = operator.attrgetter("path", "line", "column", "message", "severity", "code")
+# Only this many unknown names get a "did you mean" hint: each hint scans every name,
+# so a file naming thousands of unknown topics would otherwise cost their product.
+HINT_LIMIT = 100
+
+
 class _Loader:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, limit: int = DEFAULT_MAX_FILE_BYTES):
         # Show paths as the user would type them: relative to the working directory
         # when the folder is below it.
         rel = os.path.relpath(folder) if folder.is_absolute() else str(folder)
@@ -308,6 +364,10 @@ class _Loader:
         self.prefix = str(self.folder) + os.sep
         self.digest = hashlib.sha256()
         self.files = 0
+        self.limit = limit
+        self.drafts: list[str] = []
+        self.draft_topics: dict[str, str] = {}  # slug -> path
+        self.hints: dict[tuple[str, int], list[str]] = {}
 
     # -- helpers
     def error(self, path: str, line: int, col: int, message: str, code: str) -> None:
@@ -319,9 +379,18 @@ class _Loader:
     @functools.lru_cache(maxsize=64)  # noqa: B019 - the loader lives for one load
     def _root(self, path: str):
         try:
-            return parse_yaml(Path(path).read_bytes(), path).root
+            return _parse_file(path, self.limit)[0].root
         except OSError:
             return None
+
+    def closest(self, slug: str, names, n: int) -> list[str]:
+        """Did-you-mean for ``slug``, for the first HINT_LIMIT unknown names only."""
+        key = (slug, n)
+        if key not in self.hints:
+            if len(self.hints) >= HINT_LIMIT:
+                return []
+            self.hints[key] = closest(slug, names, n=n)
+        return self.hints[key]
 
     def where(self, path: str, loc: tuple, at_key: bool = False) -> tuple[int, int]:
         """Position of ``loc`` in ``path``; re-parses the file (cross-file problems are rare)."""
@@ -340,9 +409,8 @@ class _Loader:
         if not file.is_file():
             return {}
         path = str(file)
-        raw = file.read_bytes()
+        parsed, raw = _parse_file(path, self.limit)
         self.account(path, hashlib.sha256(raw).digest())
-        parsed = parse_yaml(raw, path)
         self.problems.extend(parsed.problems)
         if parsed.data is None:
             return {}
@@ -412,9 +480,11 @@ class _Loader:
 
         topics: dict[str, Topic] = {}
         topic_path: dict[str, str] = {}
-        for result in _read_all("topic", self._yaml_files("topics")):
-            self.account(result.path, result.digest)
-            self.problems.extend(result.problems)
+        topic_files = self._yaml_files("topics")
+        for result in _read_all("topic", topic_files, self.limit):
+            if self.counted(result):
+                self.draft_topics[result.stem] = result.path
+                continue
             topic = result.model
             if topic is None:
                 # Its own errors are reported; comparisons naming it should not
@@ -436,19 +506,22 @@ class _Loader:
 
         comparisons: dict[str, Comparison] = {}
         comparison_path: dict[str, str] = {}
-        for result in _read_all("comparison", self._yaml_files("comparisons")):
-            self.account(result.path, result.digest)
-            self.problems.extend(result.problems)
+        for result in _read_all("comparison", self._yaml_files("comparisons"), self.limit):
+            if self.counted(result):
+                continue
             comp = result.model
             if comp is not None and self.check_comparison(comp, result.path, topics):
                 comparisons[comp.slug] = comp
                 comparison_path[comp.slug] = result.path
 
+        if not topics:
+            self.no_topics(topic_files)
         aliases = self.check_topics(topics, topic_path, domains, tags)
         self.cross_lint(topics, topic_path, comparisons, tags)
 
         report.files = self.files
-        report.problems = sorted(set(self.problems))
+        report.drafts = self.drafts
+        report.problems = sorted(set(self.problems), key=_PROBLEM_ORDER)
         if not report.errors:
             from .topicgraph import TopicGraph
 
@@ -465,6 +538,27 @@ class _Loader:
             )
         return report
 
+    def counted(self, result: FileResult) -> bool:
+        """Fold one file's digest and problems into the load; True when it is a draft."""
+        self.account(result.path, result.digest)
+        self.problems.extend(result.problems)
+        if result.draft:
+            self.drafts.append(result.path)
+        return result.draft
+
+    def no_topics(self, files: list[str]) -> None:
+        """A folder without a topic serves nothing: say why, naming the folder."""
+        topics_dir = self.folder / "topics"
+        if not topics_dir.is_dir():
+            why = "it has no topics/ folder"
+        elif not files:
+            why = "its topics/ folder holds no .yaml file"
+        elif len(self.draft_topics) == len(files):
+            why = "every file in its topics/ folder is a draft"
+        else:
+            return  # the topic files have errors of their own, reported already
+        self.error(str(self.folder), 0, 0, f"no topics in {self.folder}: {why}", "no-topics")
+
     def check_comparison(self, comp, path, topics) -> bool:
         """Checks against other files: both topics exist, the pair is new."""
         ok = True
@@ -472,9 +566,20 @@ class _Loader:
             slug = getattr(comp, side).topic
             if slug in self.broken_topics:
                 ok = False
+            elif slug in self.draft_topics:
+                line, col = self.where(path, (side, "topic"))
+                self.error(
+                    path,
+                    line,
+                    col,
+                    f"topic {slug!r} is a draft ({self.draft_topics[slug]}): finish it, "
+                    "or mark this comparison draft: true too",
+                    "draft-topic",
+                )
+                ok = False
             elif slug not in topics:
                 line, col = self.where(path, (side, "topic"))
-                close = closest(slug, topics, n=3)
+                close = self.closest(slug, topics, n=3)
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
                 self.error(path, line, col, f"unknown topic {slug!r}{hint}", "unknown-topic")
                 ok = False
@@ -525,7 +630,7 @@ class _Loader:
                     aliases[alias] = slug
             if topic.domain is not None and topic.domain not in domains:
                 line, col = self.where(path, ("domain",))
-                close = closest(topic.domain, domains, n=1)
+                close = self.closest(topic.domain, domains, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else " (declare it in domains.yaml)"
                 self.error(
                     path, line, col, f"unknown domain {topic.domain!r}{hint}", "unknown-domain"
@@ -579,14 +684,15 @@ class _Loader:
                 path = topic_path[slug]
                 line, col = self.where(path, ("slug",))
                 self.warn(path, line, col, f"topic {slug!r} is in no comparison", "orphan-topic")
-        users: dict[str, list[str]] = defaultdict(list)
+        # tag -> (the first topic using it, its index there, how many topics use it)
+        users: dict[str, tuple[str, int, int]] = {}
         for slug, topic in topics.items():
-            for tag in topic.related:
-                users[tag].append(slug)
-        for tag, who in users.items():
-            if len(who) == 1 and tag not in topics:
-                path = topic_path[who[0]]
-                i = topics[who[0]].related.index(tag)
+            for i, tag in enumerate(topic.related):
+                first = users.get(tag)
+                users[tag] = (slug, i, 1) if first is None else (*first[:2], first[2] + 1)
+        for tag, (slug, i, count) in users.items():
+            if count == 1 and tag not in topics:
+                path = topic_path[slug]
                 line, col = self.where(path, ("related", i))
                 self.warn(
                     path,
@@ -609,12 +715,13 @@ class _Loader:
 
 
 def _run(folder: Path) -> LoadReport:
+    limit = max_file_bytes()
     # Loading builds hundreds of thousands of short-lived objects and frees none of
     # them in cycles; the cyclic collector only adds scans (about 25% of load time).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _Loader(folder).run()
+        return _Loader(folder, limit).run()
     finally:
         if enabled:
             gc.enable()

@@ -7,6 +7,10 @@ one with "- +text" bullets, no badge and no bottom-line heading. The verdict is 
 while B is a <kind>. We picked A …". ``parse_page`` reads either, keeps the facts
 exactly, and reports what it could not read with line numbers; it never raises on odd
 input. ``render_page`` writes a comparison back in the same form.
+
+Text extracted from a page's HTML often joins inline elements with no space between
+them ("Nice PickDevelopers should learn …"), and a saved page may start with its URL.
+``parse_page`` splits a badge or heading off the text it is fused to and keeps the URL.
 """
 
 from __future__ import annotations
@@ -30,6 +34,18 @@ _PICKED = re.compile(r"we picked (?P<name>.+?)(?: based on| because|[.,;]|$)", r
 _WINS = re.compile(r"^(?P<name>.+?) wins\W*$", re.I)
 _FOOTER = re.compile(r"^disagree with our pick", re.I)
 _ICE = "🧊"
+_URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
+
+# Badges and headings that HTML-to-text extraction fuses to their neighbours. A
+# marker is split off the start of a line when the next element follows with no
+# space (an upper-case letter, a digit, a bullet or a quote), and off the text before
+# it when that text runs into it; the ice cube only ever starts a badge. Case
+# matters: "nice pick" in a sentence is prose.
+_MARKER = r"(?:🧊\s*)?(?:Nice Pick|No Pick|The Bottom Line)|Pros|Cons|The Verdict|It depends"
+_NEXT = r"[A-Z0-9•+\-−–\"“'(]"
+_FUSED_START = re.compile(rf"^(?:{_MARKER})(?={_NEXT})")
+_FUSED_BEFORE = re.compile(rf"(?<=[^\s{_ICE}])(?:(?:{_MARKER})(?=$|{_NEXT})|{_ICE})")
+_FUSED_BULLET = re.compile(r"(?<=\S)\s*(?=•\s*[+\-−–])")
 
 
 def slugify(name: str) -> str:
@@ -63,6 +79,7 @@ class ParsedPage:
     """What one page says, and what could not be read (line, message)."""
 
     source: str
+    url: str = ""  # the page's address, when its first line gives it
     a: ParsedSide | None = None
     b: ParsedSide | None = None
     pick: str | None = None  # a side's name, or None
@@ -109,7 +126,11 @@ def _parse(text: str, page: ParsedPage) -> None:
     lines = [(n, "".join(ch for ch in s if ch == "\t" or ch >= " ")) for n, s in lines]
     body = [(n, s) for n, s in lines if s]
     i = 0
-    while i < len(body) and body[i][1].lower() in ("dynamic", _ICE):
+    while i < len(body) and (
+        body[i][1].lower() in ("dynamic", _ICE) or _URL_LINE.match(body[i][1])
+    ):
+        if _URL_LINE.match(body[i][1]) and not page.url:
+            page.url = body[i][1]
         i += 1
     if i == len(body):
         page.problems.append((1, "the page is empty"))
@@ -123,6 +144,7 @@ def _parse(text: str, page: ParsedPage) -> None:
     if page.a.name.lower() == page.b.name.lower():
         page.problems.append((n, "both sides of the title have the same name"))
     names = {page.a.name.lower(): page.a, page.b.name.lower(): page.b}
+    body = body[: i + 1] + _unfuse(body[i + 1 :], (page.a.name, page.b.name))
     i += 1
 
     state, side, buffer = "intro", None, []
@@ -161,9 +183,14 @@ def _parse(text: str, page: ParsedPage) -> None:
             # the next line names the pick
             if i < len(body):
                 pn, name = body[i]
+                fused = _fused_name(name, (page.a.name, page.b.name))
                 if name.lower() in names:
                     page.pick = names[name.lower()].name
                     i += 1
+                elif fused:
+                    # "GitflowGitflow suits teams …": the name, then the reason
+                    page.pick = fused
+                    body[i] = (pn, name[len(fused) :])
                 else:
                     page.problems.append((pn, f"the pick {name[:60]!r} is neither side"))
             state = "pick"
@@ -246,6 +273,52 @@ def _parse(text: str, page: ParsedPage) -> None:
     for s in (page.a, page.b):
         if s.name.lower() not in seen_sides:
             page.problems.append((0, f"no section for {s.name}: its pros and cons are missing"))
+
+
+def _split_line(line: str, names: tuple[str, str]) -> tuple[str, str] | None:
+    """A line cut in two where extraction fused two elements, or None."""
+    m = _FUSED_START.search(line)
+    if m:
+        return line[: m.end()], line[m.end() :]
+    m = _FUSED_BEFORE.search(line) or _FUSED_BULLET.search(line)
+    if m:
+        return line[: m.start()], line[m.start() :]
+    for name in names:
+        wins = re.match(rf"(?:{_ICE}\s*)?{re.escape(name)} wins(?=[A-Z])", line)
+        if wins:
+            return line[: wins.end()], line[wins.end() :]
+        use = re.search(rf"(?<=\S)Use {re.escape(name)} if\s*:", line)
+        if use:
+            return line[: use.start()], line[use.start() :]
+    return None
+
+
+def _unfuse(body: list[tuple[int, str]], names: tuple[str, str]) -> list[tuple[int, str]]:
+    """The lines of a page with fused badges, headings, bullets, "X wins" and "Use X
+    if:" put back on lines of their own (each keeps its line number).
+
+    >>> _unfuse([(3, "Here's our take.🧊Nice PickGit")], ("Git", "SVN"))
+    [(3, "Here's our take."), (3, '🧊Nice Pick'), (3, 'Git')]
+    """
+    out: list[tuple[int, str]] = []
+    todo = list(reversed(body))
+    while todo:
+        n, line = todo.pop()
+        parts = _split_line(line, names)
+        if parts is None:
+            out.append((n, line))
+        else:
+            todo += [(n, parts[1].strip()), (n, parts[0].strip())]
+    return out
+
+
+def _fused_name(line: str, names: tuple[str, str]) -> str | None:
+    """The side whose name starts ``line`` with the next word fused to it, if any."""
+    for name in sorted(names, key=len, reverse=True):
+        if line.startswith(name):
+            # "JavaScript is …" with sides Java and JavaScript names JavaScript, unfused
+            return name if line[len(name) : len(name) + 1].isupper() else None
+    return None
 
 
 def _read_verdict(page: ParsedPage) -> None:

@@ -5,6 +5,12 @@ ourselves so that duplicate keys are refused (PyYAML silently keeps the last one
 every value can be traced back to its line and column. Undecodable bytes and control
 characters are caught before the parser, because PyYAML reports them with an offset
 rather than a mark.
+
+Building the data is also where a hostile file would cost the most: aliases share one
+node, so a few hundred bytes of nested aliases expand to billions of values. The
+builder bounds what one file can make it build (nesting depth, values reached through
+aliases, aliases nested in aliases); each is a problem at a position, never an
+exception. (The loader refuses a file over its size limit before reading it.)
 """
 
 from __future__ import annotations
@@ -19,7 +25,15 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import Problem
 
-__all__ = ["ParsedFile", "parse_yaml", "locate", "YAML11_BOOLEANS"]
+__all__ = [
+    "MAX_ALIAS_DEPTH",
+    "MAX_ALIAS_VALUES",
+    "MAX_DEPTH",
+    "ParsedFile",
+    "YAML11_BOOLEANS",
+    "locate",
+    "parse_yaml",
+]
 
 # Plain scalars that YAML 1.1 (and so PyYAML) reads as booleans.
 YAML11_BOOLEANS = frozenset(
@@ -64,6 +78,17 @@ _LINE_BREAK = re.compile(r"(?<!\n)\n(?!\n)")
 _SPACES = re.compile(r"[ \t]{2,}|\t")
 # Report at most this many bad characters per file: past a few, the file is binary.
 _MAX_CHAR_PROBLEMS = 5
+
+# Limits on what one file may make the builder build. Content files nest four levels
+# and use no aliases; the bounds sit far above that and far below any harm.
+# Lists and mappings inside each other (libyaml stops at 1,000, past the depth at
+# which the recursive builder would exhaust Python's stack).
+MAX_DEPTH = 64
+# Values built through aliases, counted each time an alias is expanded: nine levels
+# of nine aliases, a few hundred bytes, would otherwise build 9**9 values.
+MAX_ALIAS_VALUES = 10_000
+# Aliases met while expanding another alias (a recursive anchor never ends).
+MAX_ALIAS_DEPTH = 3
 
 
 @dataclass
@@ -125,43 +150,99 @@ def _mark_problem(path: str, exc: yaml.MarkedYAMLError) -> Problem:
     return Problem(path, line, col, f"YAML syntax error: {what}", code="yaml-syntax")
 
 
-class _Builder:
-    """Turns a node tree into dicts, lists and scalars, collecting problems."""
+class _TooMuch(Exception):
+    """A file asks the builder for more than the limits allow; stops the build."""
 
-    def __init__(self, path: str):
+    def __init__(self, node: Node, message: str, code: str):
+        super().__init__(message)
+        self.node, self.message, self.code = node, message, code
+
+
+class _Builder:
+    """Turns a node tree into dicts, lists and scalars, collecting problems.
+
+    An alias is the same node object met a second time, at another place than where it
+    was first built. Only a text with an ``&`` can hold an anchor, so only then does the
+    builder pay for remembering where it met each node.
+    """
+
+    def __init__(self, path: str, may_alias: bool = True):
         self.path = path
         self.problems: list[Problem] = []
         self.constructor = yaml.constructor.SafeConstructor()
+        self.may_alias = may_alias
+        self.first_met: dict[int, tuple[int, int]] = {}
+        self.alias_values = 0
+        self.alias_at: Node | None = None  # where the alias being expanded is written
 
     def problem(self, node: Node, message: str, code: str) -> None:
         m = node.start_mark
         self.problems.append(Problem(self.path, m.line + 1, m.column + 1, message, code=code))
 
-    def build(self, node: Node) -> Any:
+    def _count_alias(self, node: Node, place: tuple[int, int], at: Node, aliases: int) -> int:
+        """The alias depth of ``node`` met at ``place``; raises past a limit."""
+        if self.first_met.setdefault(id(node), place) != place:
+            if not aliases:
+                self.alias_at = at
+            aliases += 1
+            if aliases > MAX_ALIAS_DEPTH:
+                raise _TooMuch(
+                    self.alias_at,
+                    f"aliases nested more than {MAX_ALIAS_DEPTH} deep (an alias inside "
+                    "what another alias repeats); content files need no aliases",
+                    "alias-limit",
+                )
+        if aliases:
+            self.alias_values += 1
+            if self.alias_values > MAX_ALIAS_VALUES:
+                raise _TooMuch(
+                    self.alias_at,
+                    f"aliases expand to more than {MAX_ALIAS_VALUES:,} values (each alias "
+                    "repeats all that its anchor holds); content files need no aliases",
+                    "alias-limit",
+                )
+        return aliases
+
+    def build(self, node: Node, place=(0, 0), at: Node | None = None, depth=0, aliases=0) -> Any:
+        """The value of ``node``, met at ``place`` (its parent's id and its index there),
+        written at ``at`` (its key, or its list), ``depth`` collections down."""
+        if self.may_alias:
+            aliases = self._count_alias(node, place, at or node, aliases)
         if isinstance(node, ScalarNode):
             return self.scalar(node)
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise _TooMuch(node, f"values nested more than {MAX_DEPTH} levels deep", "too-deep")
         if isinstance(node, SequenceNode):
-            return [self.build(item) for item in node.value]
+            parent = id(node)
+            return [
+                self.build(item, (parent, i), node, depth, aliases)
+                for i, item in enumerate(node.value)
+            ]
         if isinstance(node, MappingNode):
-            out: dict[str, Any] = {}
-            seen: dict[str, Node] = {}
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, ScalarNode):
-                    self.problem(key_node, "mapping keys must be plain text", "bad-key")
-                    continue
-                key = key_node.value
-                if key in seen:
-                    first = seen[key].start_mark
-                    self.problem(
-                        key_node,
-                        f"duplicate key {key!r} (first at line {first.line + 1})",
-                        "duplicate-key",
-                    )
-                    continue
-                seen[key] = key_node
-                out[key] = self.build(value_node)
-            return out
+            return self.mapping(node, depth, aliases)
         raise TypeError(f"unexpected YAML node {node!r}")  # pragma: no cover
+
+    def mapping(self, node: MappingNode, depth: int, aliases: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        seen: dict[str, Node] = {}
+        parent = id(node)
+        for i, (key_node, value_node) in enumerate(node.value):
+            if not isinstance(key_node, ScalarNode):
+                self.problem(key_node, "mapping keys must be plain text", "bad-key")
+                continue
+            key = key_node.value
+            if key in seen:
+                first = seen[key].start_mark
+                self.problem(
+                    key_node,
+                    f"duplicate key {key!r} (first at line {first.line + 1})",
+                    "duplicate-key",
+                )
+                continue
+            seen[key] = key_node
+            out[key] = self.build(value_node, (parent, i), key_node, depth, aliases)
+        return out
 
     def scalar(self, node: ScalarNode) -> Any:
         if node.tag == "tag:yaml.org,2002:str":
@@ -206,8 +287,14 @@ def parse_yaml(raw: bytes, path: str) -> ParsedFile:
         )
     if root is None:
         return ParsedFile(None, None, [Problem(path, 1, 1, "file is empty", code="empty-file")])
-    builder = _Builder(path)
-    data = builder.build(root)
+    builder = _Builder(path, may_alias="&" in text)
+    try:
+        data = builder.build(root)
+    except _TooMuch as exc:
+        m = exc.node.start_mark
+        return ParsedFile(
+            None, None, [Problem(path, m.line + 1, m.column + 1, exc.message, code=exc.code)]
+        )
     return ParsedFile(data, root, builder.problems)
 
 

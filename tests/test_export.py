@@ -92,3 +92,48 @@ def test_frames(mini):
     assert set(f.related.columns) == {"topic", "tag", "tag_is_topic"}
     assert f.related.query("topic == 'memcached' and tag == 'redis'")["tag_is_topic"].item()
     assert list(f.tags.set_index("slug").loc["sql", ["name", "topics"]]) == ["SQL", 4]
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_a_failed_export_leaves_the_previous_file_whole(mini, tmp_path, monkeypatch, fmt):
+    """Issue 18: a write that failed midway used to leave a truncated file."""
+    tg = graph.load(mini.root)
+    (path,) = export(tg, fmt, tmp_path / "out" / f"g.{fmt}")
+    good = path.read_bytes()
+
+    def half_then_fail(g, target, *args, **kwargs):
+        with open(target, "wb") as f:
+            f.write(good[: len(good) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(nx, f"write_{fmt}", half_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        export(tg, fmt, path)
+    assert path.read_bytes() == good
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_a_failed_csv_export_leaves_the_previous_tables_whole(mini, tmp_path, monkeypatch):
+    tg = graph.load(mini.root)
+    written = export(tg, "csv", tmp_path / "tables")
+    before = {p.name: p.read_bytes() for p in written}
+
+    def half_then_fail(self, target, *args, **kwargs):
+        with open(target, "w") as f:
+            f.write("slug,na")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_fail)
+    with pytest.raises(OSError):
+        export(tg, "csv", tmp_path / "tables")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "tables").iterdir()} == before
+
+
+def test_export_keeps_the_permissions_of_the_file_it_replaces(mini, tmp_path):
+    tg = graph.load(mini.root)
+    path = tmp_path / "g.json"
+    path.write_text("{}")
+    path.chmod(0o640)
+    export(tg, "json", path)
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert json.loads(path.read_text())["nodes"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+
 import pytest
 
 from pickgraph import graph
@@ -435,3 +438,23 @@ def test_two_files_claiming_one_slug(mini):
         f"topics/redis.yaml:1:7: error: topic 'redis' is already defined in "
         f"{folder}/topics/redis-server.yaml" in found
     )
+
+
+@pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods(),
+    reason="the parallel reader needs two cores and fork",
+)
+def test_parallel_read_reports_what_the_serial_one_does(mini, monkeypatch):
+    """Drafts, limits and errors cross the process boundary unchanged (issue 18)."""
+    from pickgraph.graph import loader
+
+    mini.write("topics/valkey.yaml", "draft: true\nslug: valkey\n")
+    mini.write("topics/sqlite.yaml", "slug: sqlite\nname: " + "[" * 100 + "]" * 100 + "\n")
+    mini.replace(PAIR, "pick: redis", "pick: valkey")
+    serial = graph.check(mini.root)
+    monkeypatch.setattr(loader, "PARALLEL_MIN_FILES", 0)
+    monkeypatch.setattr(loader, "_CHUNK", 1)
+    parallel = graph.check(mini.root)
+    assert parallel.problems == serial.problems
+    assert [p.code for p in serial.errors] == ["bad-pick", "too-deep"]
+    assert parallel.drafts == serial.drafts == [str(serial.folder / "topics" / "valkey.yaml")]
