@@ -169,43 +169,34 @@ class Recommender:
         return candidates_from_scores(self.engine, scores, seeds, skip_c, skip_t)
 
     # ------------------------------------------------------------ public queries
-    def for_comparison(
+    def for_page(
         self,
+        kind: str,
         slug: str,
         limit: int | None = None,
         method: str | Method | None = None,
         diverse: bool = True,
         floor: bool = True,
     ) -> Suggestions:
-        """Suggestions for the page of comparison ``slug`` (either order, aliases).
-        Without ``floor`` the default method fills its lists like a baseline (for
-        measuring its ranking apart from its floor)."""
+        """Suggestions for the page of a comparison or topic (``kind``); a slug named
+        another way (alias, either order) is resolved. Without ``floor`` the default
+        method fills its lists like a baseline (for measuring its ranking apart from
+        its floor)."""
         limit = check_limit(limit)
-        slug = self.tg.canonical("comparison", slug)
-        seeds, _, _ = self.page_seeds("comparison", slug)
-        cand = self.page_candidates("comparison", slug, method)
-        query = {
-            "type": "comparison",
-            "slug": slug,
-            "topics": list(self.tg.comparisons[slug].topics),
-        }
+        slug = self.tg.canonical(kind, slug)
+        seeds, _, _ = self.page_seeds(kind, slug)
+        cand = self.page_candidates(kind, slug, method)
+        topics = self.tg.comparisons[slug].topics if kind == "comparison" else (slug,)
+        query = {"type": kind, "slug": slug, "topics": list(topics)}
         return self._assemble(query, method, cand, seeds, limit, diverse, floor=floor)
 
-    def for_topic(
-        self,
-        slug: str,
-        limit: int | None = None,
-        method: str | Method | None = None,
-        diverse: bool = True,
-        floor: bool = True,
-    ) -> Suggestions:
-        """Suggestions for the page of topic ``slug`` (or an alias)."""
-        limit = check_limit(limit)
-        slug = self.tg.canonical("topic", slug)
-        seeds, _, _ = self.page_seeds("topic", slug)
-        cand = self.page_candidates("topic", slug, method)
-        query = {"type": "topic", "slug": slug, "topics": [slug]}
-        return self._assemble(query, method, cand, seeds, limit, diverse, floor=floor)
+    def for_comparison(self, slug: str, *args, **kwargs) -> Suggestions:
+        """:meth:`for_page` of comparison ``slug``."""
+        return self.for_page("comparison", slug, *args, **kwargs)
+
+    def for_topic(self, slug: str, *args, **kwargs) -> Suggestions:
+        """:meth:`for_page` of topic ``slug``."""
+        return self.for_page("topic", slug, *args, **kwargs)
 
     def for_topics(
         self,

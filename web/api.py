@@ -59,41 +59,45 @@ def _answer(model) -> Response:
     return json_response(serialize.dump(model))
 
 
-@bp.get("/comparisons/<slug>")
-@cached
-def comparison(slug: str):
-    state = current_state()
-    canonical = state.tg.canonical("comparison", slug)
-    entity = serialize.comparison_entity(state, canonical)
-    return _answer(schemas.ComparisonBody(**entity.model_dump(), requested=slug))
+# A comparison and a topic: the entity (with the slug as asked for) and its page's
+# suggestions, the same serialisers as the page twins use.
+_ENTITIES = {
+    "comparison": (serialize.comparison_entity, schemas.ComparisonBody),
+    "topic": (serialize.topic_entity, schemas.TopicBody),
+}
 
 
-@bp.get("/comparisons/<slug>/suggestions")
-@cached
-def comparison_suggestions(slug: str):
-    limit = _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    method = _method_param()
-    state = current_state()
-    s = state.recommender.for_comparison(state.tg.canonical("comparison", slug), limit, method)
-    return _answer(serialize.suggestions_body(state, s))
+def _entity_view(kind: str):
+    build, body = _ENTITIES[kind]
+
+    def entity(slug: str):
+        state = current_state()
+        found = build(state, state.tg.canonical(kind, slug))
+        return _answer(body(**found.model_dump(), requested=slug))
+
+    return entity
 
 
-@bp.get("/topics/<slug>")
-@cached
-def topic(slug: str):
-    state = current_state()
-    entity = serialize.topic_entity(state, state.tg.canonical("topic", slug))
-    return _answer(schemas.TopicBody(**entity.model_dump(), requested=slug))
+def _suggestions_view(kind: str):
+    def suggestions(slug: str):
+        limit = _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        method = _method_param()
+        state = current_state()
+        found = state.recommender.for_page(kind, state.tg.canonical(kind, slug), limit, method)
+        return _answer(serialize.suggestions_body(state, found))
+
+    return suggestions
 
 
-@bp.get("/topics/<slug>/suggestions")
-@cached
-def topic_suggestions(slug: str):
-    limit = _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    method = _method_param()
-    state = current_state()
-    s = state.recommender.for_topic(state.tg.canonical("topic", slug), limit, method)
-    return _answer(serialize.suggestions_body(state, s))
+def _add_entity_routes() -> None:
+    for kind in _ENTITIES:
+        rule = f"/{kind}s/<slug>"
+        bp.add_url_rule(rule, kind, cached(_entity_view(kind)))
+        suggestions = cached(_suggestions_view(kind))
+        bp.add_url_rule(f"{rule}/suggestions", f"{kind}_suggestions", suggestions)
+
+
+_add_entity_routes()
 
 
 @bp.get("/topics/<slug>/neighbourhood")

@@ -120,28 +120,28 @@ def comparison(slug: str, as_json: bool):
     )
 
 
-@bp.get("/topic/<slug>")
-@cached
-@resolved("topic")
-def topic(slug: str, as_json: bool):
-    ctx = context.topic_context(current_state(), slug)
-    return render("topic.html", ctx, as_json, ctx["url"] + ".json")
+def _entity_page(kind: str, build):
+    """The page of a topic, tag or domain: its context in the template of its kind."""
+
+    @resolved(kind)
+    def page(slug: str, as_json: bool):
+        ctx = build(current_state(), slug)
+        return render(f"{kind}.html", ctx, as_json, ctx["url"] + ".json")
+
+    return page
 
 
-@bp.get("/tag/<slug>")
-@cached
-@resolved("tag")
-def tag(slug: str, as_json: bool):
-    ctx = context.tag_context(current_state(), slug)
-    return render("tag.html", ctx, as_json, ctx["url"] + ".json")
+def _add_entity_pages() -> None:
+    builds = {
+        "topic": context.topic_context,
+        "tag": context.tag_context,
+        "domain": context.domain_context,
+    }
+    for kind, build in builds.items():
+        bp.add_url_rule(f"/{kind}/<slug>", kind, cached(_entity_page(kind, build)))
 
 
-@bp.get("/domain/<slug>")
-@cached
-@resolved("domain")
-def domain(slug: str, as_json: bool):
-    ctx = context.domain_context(current_state(), slug)
-    return render("domain.html", ctx, as_json, ctx["url"] + ".json")
+_add_entity_pages()
 
 
 @bp.get("/search")

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pickgraph.engine.evidence import EVIDENCE_KINDS
+
 __all__ = [
     "ComparisonBody",
     "ComparisonEntity",
@@ -76,18 +78,7 @@ class Record(Model):
 
 
 class Evidence(Model):
-    kind: Literal[
-        "shares-side",
-        "compared-with",
-        "related",
-        "shared-tag",
-        "same-kind",
-        "common-partner",
-        "co-click",
-        "same-domain",
-        "popularity",
-        "nearby",
-    ]
+    kind: Literal[EVIDENCE_KINDS]  # a tuple inside Literal[] lists each of its values
     text: str
 
 
