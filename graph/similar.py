@@ -14,39 +14,65 @@ databases before "dataframes", and "kubernets" still finds Kubernetes.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 
 from rapidfuzz import fuzz, process
 
-__all__ = ["closest", "words"]
+__all__ = ["Names", "closest", "words"]
 
 # Below this WRatio (0-100) a fuzzy match is noise.
 CUTOFF = 70
 # At most this many fuzzy candidates are looked at before ranking.
 FUZZY_POOL = 50
+# Only this much of a text is matched: no name is longer, and a crafted path of
+# thousands of characters must cost what a short one does.
+MAX_TEXT = 100
 
 
 def words(name: str) -> str:
     return " ".join(name.lower().replace("-", " ").replace("_", " ").split())
 
 
+class Names:
+    """A set of names prepared once for repeated look-ups (a loaded graph keeps one
+    per kind), so a look-up costs the match alone.
+
+    >>> Names(["kubernetes", "kustomize"]).closest("kube", n=1)
+    ['kubernetes']
+    """
+
+    def __init__(self, names: Iterable[str]):
+        self.keyed: dict[str, str] = {}
+        for name in names:
+            self.keyed.setdefault(words(name), name)
+        self.keys = list(self.keyed)
+        # every word of every name, sorted: the names with a word starting with the
+        # text are one binary search away
+        self.word_index = sorted((w, key) for key in self.keys for w in set(key.split()))
+        self.word_list = [w for w, _ in self.word_index]
+
+    def closest(self, text: str, n: int = 5, cutoff: float = CUTOFF) -> list[str]:
+        """Up to ``n`` names most like ``text``, best first (ties by name)."""
+        q = words(text[:MAX_TEXT])
+        if not q:
+            return []
+        scores: dict[str, float] = {}
+        for key, score, _ in process.extract(
+            q, self.keys, scorer=fuzz.WRatio, score_cutoff=cutoff, limit=FUZZY_POOL
+        ):
+            scores[key] = score
+        for i in range(bisect_left(self.word_list, q), len(self.word_list)):
+            word, key = self.word_index[i]
+            if not word.startswith(q):
+                break
+            scores[key] = max(scores.get(key, 0.0), 200.0 - len(key) / 100)
+        if q in self.keyed:
+            scores[q] = 300.0
+        ranked = sorted(scores, key=lambda k: (-scores[k], k))
+        return [self.keyed[k] for k in ranked[:n]]
+
+
 def closest(text: str, names: Iterable[str], n: int = 5, cutoff: float = CUTOFF) -> list[str]:
     """Up to ``n`` of ``names`` most like ``text``, best first (ties by name)."""
-    q = words(text)
-    if not q:
-        return []
-    keyed: dict[str, str] = {}
-    for name in names:
-        keyed.setdefault(words(name), name)
-    scores: dict[str, float] = {}
-    for key, score, _ in process.extract(
-        q, list(keyed), scorer=fuzz.WRatio, score_cutoff=cutoff, limit=FUZZY_POOL
-    ):
-        scores[key] = score
-    for key in keyed:
-        if key == q:
-            scores[key] = 300.0
-        elif any(w.startswith(q) for w in key.split()):
-            scores[key] = max(scores.get(key, 0.0), 200.0 - len(key) / 100)
-    ranked = sorted(scores, key=lambda k: (-scores[k], k))
-    return [keyed[k] for k in ranked[:n]]
+    return Names(names).closest(text, n, cutoff)

@@ -17,10 +17,15 @@ import networkx as nx
 
 from .errors import NotFound, Problem
 from .model import NO_PICK, Comparison, DomainInfo, TagInfo, Topic, canonical_slug
-from .similar import closest
+from .similar import MAX_TEXT, Names
 
 __all__ = ["Resolved", "Tag", "TopicGraph"]
 
+# Past this many "-vs-" parts a slug is not a page anyone links to.
+MAX_PARTS = 5
+# A comparison nobody has written is looked up fuzzily this often at most (once per
+# side of a pair), so a crafted many-part slug costs what a misspelt pair does.
+FUZZY_LOOKUPS = 2
 # The table each kind of slug names.
 _KINDS = {"topic": "topics", "comparison": "comparisons", "tag": "tags", "domain": "domains"}
 
@@ -96,6 +101,7 @@ class TopicGraph:
             self.tags[slug] = Tag(
                 slug, info.name or _default_name(slug), info.description, sorted(users[slug])
             )
+        self._prepared: dict[str, Names] = {}  # names prepared for "did you mean"
         self._by_topic: dict[str, list[str]] = defaultdict(list)
         for slug, comp in self.comparisons.items():
             self._by_topic[comp.a.topic].append(slug)
@@ -174,7 +180,15 @@ class TopicGraph:
             return self._similar_topics(text, n)
         if kind == "comparison":
             return self._similar_comparisons(text, n)
-        return closest(text, getattr(self, _KINDS[kind]), n=n)
+        return self._names(kind).closest(text, n=n)
+
+    def _names(self, kind: str) -> Names:
+        """The names of one kind (topics with their aliases), prepared once."""
+        if kind not in self._prepared:
+            table = getattr(self, _KINDS[kind])
+            names = {**{s: s for s in table}, **self.aliases} if kind == "topic" else table
+            self._prepared[kind] = Names(names)
+        return self._prepared[kind]
 
     def topic(self, slug: str) -> Topic:
         """The topic with this slug or alias; NotFound with close matches otherwise."""
@@ -192,22 +206,29 @@ class TopicGraph:
         return self.tags[found.slug]
 
     def _similar_topics(self, text: str, n: int) -> list[str]:
-        names = {**{s: s for s in self.topics}, **self.aliases}
         out: list[str] = []
-        for c in closest(text, names, n=n * 2):
-            if names[c] not in out:
-                out.append(names[c])
+        for c in self._names("topic").closest(text, n=n * 2):
+            topic = self.aliases.get(c, c)
+            if topic not in out:
+                out.append(topic)
         return out[:n]
 
     def _similar_comparisons(self, slug: str, n: int) -> list[str]:
-        parts = [p for p in slug.split("-vs-") if p]
+        # distinct parts only, and no more than a multi-way page names: a crafted
+        # a-vs-a-vs-a... costs what a pair does
+        parts = list(dict.fromkeys(p for p in slug[: 8 * MAX_TEXT].split("-vs-") if p))
+        parts = parts[:MAX_PARTS]
         found: list[str] = []
         resolved = []
+        fuzzy = 0  # fuzzy look-ups so far: at most FUZZY_LOOKUPS, as for a plain pair
         for part in parts:
             hit = self.find("topic", part)
-            guess = hit.slug if hit else next(iter(self._similar_topics(part, 1)), None)
-            if guess:
-                resolved.append(guess)
+            if hit is None and fuzzy < FUZZY_LOOKUPS:
+                fuzzy += 1
+                hit = next(iter(self._similar_topics(part, 1)), None)
+                hit = hit and Resolved("topic", hit, True)
+            if hit:
+                resolved.append(hit.slug)
         if len(resolved) == 2:
             pair = canonical_slug(*resolved)
             if pair in self.comparisons:
@@ -216,8 +237,8 @@ class TopicGraph:
             for c in self._by_topic.get(topic, []):
                 if c not in found:
                     found.append(c)
-        if not found:
-            found = closest(slug, self.comparisons, n=n)
+        if not found and fuzzy < FUZZY_LOOKUPS:
+            found = self._names("comparison").closest(slug, n=n)
         return found[:n]
 
     def title(self, comparison: str) -> str:

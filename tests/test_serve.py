@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -113,6 +114,85 @@ def test_watch_reloads_when_a_file_changes(content, tmp_path):
         assert "content changed, reloading" in server.log_text()
     finally:
         server.stop()
+
+
+def test_emptied_or_gutted_content_is_refused_on_reload(content, tmp_path):
+    """Issue 18: SIGHUP after emptying the folder, or with comparisons/ moved away,
+    keeps the last good version in service and says why in the log."""
+    server = Server(content, tmp_path / "serve.log")
+    try:
+        before = server.version()
+        away = tmp_path / "away"
+        shutil.move(content / "comparisons", away)
+        server.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: "reload refused" in server.log_text())
+        assert "it would remove 4 of 4 comparisons (100%)" in server.log_text()
+        assert get(server.port, "/compare/memcached-vs-redis")[0] == 200
+
+        for path in content.rglob("*"):
+            if path.is_file():
+                path.unlink()
+        server.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: server.log_text().count("reload refused") >= 2)
+        assert "no topics" in server.log_text()
+        assert server.version() == before
+        assert get(server.port, "/topic/redis")[0] == 200
+    finally:
+        server.stop()
+
+
+def _slow_client(port: int, stop: threading.Event, opened: list) -> None:
+    """Slowloris: a request whose headers arrive one byte a second, never finished."""
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    except OSError:
+        return
+    opened.append(sock)
+    try:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        while not stop.wait(1.0):
+            sock.sendall(b"X")
+    except OSError:
+        pass
+    finally:
+        sock.close()
+
+
+def test_slow_clients_do_not_take_the_default_server_down(content, tmp_path):
+    """Issue 18: 50 connections sending their headers at 1 byte/s for 40 s against
+    the default `pickgraph serve` leave normal requests answering: no failure, p99
+    under 1 s (the sync workers failed every request for 65 s)."""
+    server = Server(content, tmp_path / "serve.log")
+    stop, opened = threading.Event(), []
+    slow = [
+        threading.Thread(target=_slow_client, args=(server.port, stop, opened), daemon=True)
+        for _ in range(50)
+    ]
+    times, failures = [], []
+    try:
+        for t in slow:
+            t.start()
+        wait_until(lambda: len(opened) == 50, timeout=20)
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            start = time.monotonic()
+            try:
+                status, _ = get(server.port, "/topic/redis", timeout=5)
+                if status != 200:
+                    failures.append(status)
+            except OSError as exc:
+                failures.append(repr(exc))
+            times.append(time.monotonic() - start)
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for t in slow:
+            t.join(timeout=10)
+        server.stop()
+    assert failures == []
+    assert len(times) > 100
+    p99 = sorted(times)[int(0.99 * len(times)) - 1]
+    assert p99 < 1.0, f"p99 {p99:.3f} s"
 
 
 def test_invalid_content_at_start_exits_2_with_locations(content):

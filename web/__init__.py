@@ -26,17 +26,21 @@ HERE = Path(__file__).resolve().parent
 INSTANCE_PATH = os.path.join(sys.prefix, "var", "pickgraph-instance")
 
 
-def create_app(config: dict | None = None, state=None) -> Flask:
+def create_app(
+    config: dict | None = None, state: SiteState | None = None, settings: Settings | None = None
+) -> Flask:
     """Build the app. Settings (``settings.SETTINGS``) come from ``config``, else the
-    environment, read once here; other keys of ``config`` are Flask's. ``state`` (a
-    prebuilt SiteState) skips loading, as gunicorn workers forked from a loaded
-    master do."""
+    environment, read once here, unless ``settings`` is given; other keys of
+    ``config`` are Flask's. ``state`` (a prebuilt SiteState) skips loading, as
+    gunicorn workers forked from a loaded master do."""
     # Paths given, not searched for: pickgraph is a namespace package, which Flask's
     # search cannot always place (an editable install maps its folders elsewhere).
     app = Flask(__name__, root_path=str(HERE), instance_path=INSTANCE_PATH)
     config = dict(config or {})
     app.config.from_mapping({k: v for k, v in config.items() if k not in SETTINGS})
-    settings = Settings.read(config)
+    settings = settings or Settings.read(config)
+    # Werkzeug answers 400 to any other Host header before a view runs (None: any)
+    app.config["TRUSTED_HOSTS"] = settings.allowed_hosts and list(settings.allowed_hosts)
     # One app serves one state: a content reload in the gunicorn master builds a new
     # app for the new workers, so a request never sees the state change under it.
     state = state or SiteState.from_settings(settings)

@@ -92,8 +92,8 @@ def _suggestions_view(kind: str):
 def _add_entity_routes() -> None:
     for kind in _ENTITIES:
         rule = f"/{kind}s/<slug>"
-        bp.add_url_rule(rule, kind, cached(_entity_view(kind)))
-        suggestions = cached(_suggestions_view(kind))
+        bp.add_url_rule(rule, kind, cached()(_entity_view(kind)))
+        suggestions = cached("limit", "method")(_suggestions_view(kind))
         bp.add_url_rule(f"{rule}/suggestions", f"{kind}_suggestions", suggestions)
 
 
@@ -101,7 +101,7 @@ _add_entity_routes()
 
 
 @bp.get("/topics/<slug>/neighbourhood")
-@cached
+@cached()
 def neighbourhood(slug: str):
     state = current_state()
     body = neighbourhood_of(state, state.tg.canonical("topic", slug))
@@ -109,7 +109,7 @@ def neighbourhood(slug: str):
 
 
 @bp.get("/suggestions")
-@cached
+@cached("topics", "limit", "method")
 def stack_suggestions():
     raw = request.args.get("topics")
     if raw is None or not raw.strip():
@@ -124,7 +124,7 @@ def stack_suggestions():
 
 
 @bp.get("/gaps")
-@cached
+@cached("limit", "tag")
 def missing():
     limit = _int_param("limit", 20, 1, MAX_GAPS)
     tag = request.args.get("tag") or None
@@ -133,7 +133,7 @@ def missing():
 
 
 @bp.get("/rankings")
-@cached
+@cached("tag", "method")
 def ranking():
     tag = request.args.get("tag") or None
     method = request.args.get("method", "pagerank")
@@ -147,7 +147,7 @@ def ranking():
 
 
 @bp.get("/search")
-@cached
+@cached("q", "limit")
 def search():
     query = request.args.get("q", "")
     if len(query) > MAX_QUERY:
@@ -163,6 +163,6 @@ def ping():
 
 
 @bp.get("/openapi.json")
-@cached
+@cached()
 def openapi():
     return json_response(document())

@@ -16,7 +16,7 @@ from pickgraph.graph.errors import ContentError, PickgraphError
 
 from .freeze import freeze
 from .serve import PickgraphServer
-from .settings import Settings
+from .settings import LOCAL_HOSTS, WILDCARDS, Settings
 
 __all__ = ["build_parser", "main"]
 
@@ -25,7 +25,10 @@ def cmd_serve(args) -> int:
     options = {
         "bind": f"{args.host}:{args.port}",
         "workers": args.workers,
-        "worker_class": "sync",
+        # one greenlet per connection: a client that sends its request slowly holds
+        # a greenlet, not a worker (docs/operations.md, "Slow clients")
+        "worker_class": "gevent",
+        "worker_connections": 1000,
         "timeout": 30,
         "graceful_timeout": 10,
         "accesslog": "-" if args.access_log else None,
@@ -35,7 +38,22 @@ def cmd_serve(args) -> int:
         # one control socket per user home would collide between servers
         "control_socket_disable": True,
     }
-    settings = Settings.read({"CONTENT": args.content, "SITE_URL": args.site_url})
+    given = {
+        "CONTENT": args.content,
+        "SITE_URL": args.site_url,
+        "ALLOWED_HOSTS": args.allowed_hosts,
+    }
+    settings = Settings.read(given, bound=args.host)
+    if (
+        settings.site_url is None
+        and args.host in WILDCARDS
+        and settings.allowed_hosts == LOCAL_HOSTS
+    ):
+        print(
+            f"pickgraph: listening on {args.host or 'every address'} without --site-url or "
+            "--allowed-hosts: only requests for localhost are answered",
+            file=sys.stderr,
+        )
     PickgraphServer(settings, options, watch=args.watch).run()
     return 0
 
@@ -62,6 +80,12 @@ def register(sub) -> None:
     p.add_argument(
         "--site-url",
         help="public origin for canonical links and the sitemap (default: $PICKGRAPH_SITE_URL)",
+    )
+    p.add_argument(
+        "--allowed-hosts",
+        metavar="HOST,...",
+        help="host names answered for; others get 400 (default: $PICKGRAPH_ALLOWED_HOSTS, "
+        "else localhost and --host, or any host when --site-url is set)",
     )
     p.add_argument("--watch", action="store_true", help="reload when content files change")
     p.add_argument("--access-log", action="store_true", help="log every request to stdout")

@@ -1,7 +1,7 @@
 """The reader's pages. Every page has a JSON twin at the same path plus ``.json``.
 
 One view builds one context (``context.py``) and renders it either way. Content never
-changes within a version, so rendered responses are cached per path; a new version
+changes within a version, so rendered responses are cached (``cached``); a new version
 comes with a new SiteState and so with an empty cache.
 """
 
@@ -11,6 +11,7 @@ import json
 from functools import wraps
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from werkzeug.datastructures import ImmutableMultiDict
 
 from pickgraph.engine.core import MAX_SEEDS
 from pickgraph.graph.errors import BadRequest, NotFound
@@ -19,7 +20,7 @@ from . import context, schemas, serialize
 from .explore import explore_context
 from .openapi import document
 from .search import MAX_QUERY
-from .site import current_state, site_url
+from .site import current_state, settings, site_url
 from .urls import ENDPOINTS, comparison_url, domain_url, tag_url, topic_url
 
 bp = Blueprint("pages", __name__)
@@ -32,25 +33,37 @@ def json_response(data, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="application/json")
 
 
-def cached(view):
-    """Serve a GET from the state's response cache; fill it on a 200."""
+def cached(*params: str):
+    """A GET view answered from the state's response cache, filled on a 200.
 
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        state = current_state()
-        key = request.full_path
-        hit = state.responses.get(key)
-        if hit is not None:
-            body, mimetype, headers = hit
-            return Response(body, 200, headers=headers, mimetype=mimetype)
-        response = view(*args, **kwargs)
-        if response.status_code == 200 and not response.is_streamed:
-            response.add_etag()
-            headers = [(k, v) for k, v in response.headers if k.lower() in ("link", "etag")]
-            state.responses.put(key, (response.get_data(), response.mimetype, headers))
-        return response
+    The view sees only the query parameters it names in ``params`` (a link with
+    ``utm_source`` or junk added answers as without), and the cache key is exactly
+    what the answer depends on: those parameters, the path, and the host when
+    absolute URLs are built from it (no SITE_URL). So junk parameters can neither
+    change an answer nor fill the cache, and one Host cannot answer for another."""
 
-    return wrapper
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            state = current_state()
+            kept = [(k, v) for k, v in request.args.items(multi=True) if k in params]
+            request.args = ImmutableMultiDict(kept)
+            host = request.host.lower() if settings().site_url is None else ""
+            key = (host, request.path, tuple(sorted(kept)))
+            hit = state.responses.get(key)
+            if hit is not None:
+                body, mimetype, headers = hit
+                return Response(body, 200, headers=headers, mimetype=mimetype)
+            response = view(*args, **kwargs)
+            if response.status_code == 200 and not response.is_streamed:
+                response.add_etag()
+                headers = [(k, v) for k, v in response.headers if k.lower() in ("link", "etag")]
+                state.responses.put(key, (response.get_data(), response.mimetype, headers))
+            return response
+
+        return wrapper
+
+    return decorate
 
 
 def render(template: str, ctx: dict, as_json: bool, json_url: str, **extra) -> Response:
@@ -96,7 +109,7 @@ def resolved(kind: str, endpoint: str | None = None):
 
 
 @bp.get("/")
-@cached
+@cached()
 def home():
     as_json = request.path.endswith(".json")
     ctx = context.home_context(current_state())
@@ -107,7 +120,7 @@ bp.add_url_rule("/index.json", "home_json", home)
 
 
 @bp.get("/compare/<slug>")
-@cached
+@cached()
 @resolved("comparison")
 def comparison(slug: str, as_json: bool):
     ctx = context.comparison_context(current_state(), slug)
@@ -138,14 +151,14 @@ def _add_entity_pages() -> None:
         "domain": context.domain_context,
     }
     for kind, build in builds.items():
-        bp.add_url_rule(f"/{kind}/<slug>", kind, cached(_entity_page(kind, build)))
+        bp.add_url_rule(f"/{kind}/<slug>", kind, cached()(_entity_page(kind, build)))
 
 
 _add_entity_pages()
 
 
 @bp.get("/search")
-@cached
+@cached("q")
 def search():
     query = request.args.get("q", "")[:MAX_QUERY]
     as_json = request.path.endswith(".json")
@@ -158,7 +171,7 @@ bp.add_url_rule("/search.json", "search_json", search)
 
 
 @bp.get("/stack")
-@cached
+@cached("topics")
 def stack():
     """A reader's stack (``?topics=a,b,c``): one canonical URL per set of topics, with
     aliases and letter case resolved and the topics in slug order."""
@@ -179,7 +192,7 @@ bp.add_url_rule("/stack.json", "stack_json", stack)
 
 
 @bp.get("/explore/<slug>")
-@cached
+@cached()
 @resolved("topic", "pages.explore")
 def explore(slug: str, as_json: bool):
     ctx = explore_context(current_state(), slug)
@@ -187,7 +200,7 @@ def explore(slug: str, as_json: bool):
 
 
 @bp.get("/api/")
-@cached
+@cached()
 def api_docs():
     page = {
         "type": "api",
@@ -202,7 +215,7 @@ def api_docs():
 
 
 @bp.get("/sitemap.xml")
-@cached
+@cached()
 def sitemap():
     tg = current_state().tg
     root = site_url()
@@ -222,7 +235,7 @@ def robots():
 
 
 @bp.get("/suggestions/<slug>")
-@cached
+@cached()
 def suggestions(slug: str):
     """Path-style JSON suggestions for a comparison or topic page (CDN-friendly)."""
     slug, as_json = _split_json(slug)

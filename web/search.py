@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from pickgraph.graph import TopicGraph, canonical_slug
-from pickgraph.graph.similar import closest
+from pickgraph.graph.similar import Names
 
 __all__ = ["SearchIndex", "MAX_QUERY"]
 
@@ -80,6 +80,7 @@ class SearchIndex:
             if e.kind == "topic":
                 for n in e.names:
                     self._topic_names.setdefault(n, e.slug)
+        self._topic_lookup = Names(self._topic_names)
         # every name once, with the entries it names: the fuzzy tier scans these in C
         self._names: list[str] = []
         self._owners: list[list[int]] = []
@@ -119,7 +120,7 @@ class SearchIndex:
     def _topic_for(self, word: str) -> str | None:
         if word in self._topic_names:
             return self._topic_names[word]
-        close = closest(word, self._topic_names, n=1, cutoff=75)
+        close = self._topic_lookup.closest(word, n=1, cutoff=75)
         return self._topic_names[close[0]] if close else None
 
     def _parts(self, q: str) -> list[str]:

@@ -23,7 +23,7 @@ from pickgraph.graph.errors import ContentError
 from . import create_app
 from .cache import content_signature
 from .settings import Settings
-from .state import SiteState
+from .state import SiteState, too_big_a_drop
 
 __all__ = ["PickgraphServer"]
 
@@ -54,8 +54,7 @@ class PickgraphServer(BaseApplication):
         return self._app(self.state)
 
     def _app(self, state: SiteState):
-        given = {"CONTENT": self.content, "SITE_URL": self.settings.site_url}
-        return create_app({**given, "CACHE": str(self.settings.cache or "")}, state=state)
+        return create_app(state=state, settings=self.settings)
 
     # ---------------------------------------------------------------- hooks
     def _when_ready(self, arbiter) -> None:
@@ -87,7 +86,20 @@ class PickgraphServer(BaseApplication):
             return
         except Exception as exc:  # an unreadable folder must not take the site down
             arbiter.log.error(
-                "pickgraph: reload failed (%s); still serving content %s", exc, self.state.version
+                "pickgraph: reload failed (%s: %s); still serving content %s",
+                type(exc).__name__,
+                exc,
+                self.state.version,
+            )
+            return
+        refusal = too_big_a_drop(self.state.counts, state.counts, self.settings.max_drop)
+        if refusal:
+            arbiter.log.error(
+                "pickgraph: reload refused: %s (MAX_DROP %g; restart to accept it); "
+                "still serving content %s",
+                refusal,
+                self.settings.max_drop,
+                self.state.version,
             )
             return
         self.state = state

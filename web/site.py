@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from pickgraph.graph.errors import BadRequest, NotFound
 
 from .schemas import ErrorBody
+from .search import MAX_QUERY
 from .settings import Settings
 from .state import SiteState
 from .urls import ENDPOINTS, entity_url
@@ -71,7 +73,7 @@ def json_error(status: int, message: str, **extra) -> Response:
 def _candidates_for(path: str) -> list[dict]:
     """'Did you mean' links for a path that matched nothing."""
     state = current_state()
-    last = path.rstrip("/").rsplit("/", 1)[-1]
+    last = path.rstrip("/").rsplit("/", 1)[-1][:MAX_QUERY]
     last = last.removesuffix(".json").replace("-vs-", " vs ").replace("-", " ")
     return [_candidate(state, r["kind"], r["slug"]) for r in state.search.suggest(last, 5)]
 
@@ -109,6 +111,14 @@ def not_found(
     return Response(html, status=404, mimetype="text/html")
 
 
+def _host_refused() -> Response:
+    """400 for a Host header the site does not answer for, built without it."""
+    message = "this site does not answer for that host name"
+    if wants_json():
+        return json_error(400, message, parameter="Host")
+    return Response(message + "\n", status=400, mimetype="text/plain")
+
+
 def install(app: Flask) -> None:
     app.jinja_env.globals.update(site_url=site_url, counts=lambda: current_state().counts)
 
@@ -117,7 +127,8 @@ def install(app: Flask) -> None:
         state = current_state()
         kind = exc.what if exc.what in ENDPOINTS else "topic"
         candidates = [_candidate(state, kind, c) for c in exc.candidates]
-        if not candidates:
+        if not candidates and exc.what not in ("comparison", "topic", "topic or comparison"):
+            # a topic or comparison slug was already matched fuzzily, part by part
             candidates = _candidates_for(request.path)
         return not_found(str(exc), candidates, exc.what, exc.slug)
 
@@ -136,6 +147,8 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if isinstance(exc, SecurityError):  # a Host not allowed: no URL can be built
+            return _host_refused()
         if exc.code == 404:
             return not_found(f"no page at {request.path}", _candidates_for(request.path))
         status = exc.code or 500
@@ -176,6 +189,9 @@ def install(app: Flask) -> None:
         h["X-Content-Type-Options"] = "nosniff"
         h["Referrer-Policy"] = "strict-origin-when-cross-origin"
         h["X-Frame-Options"] = "DENY"
+        location = h.get("Location", "")
+        if "://" in location:  # werkzeug's own redirects (a doubled slash) name the host
+            h["Location"] = urlsplit(location)._replace(scheme="", netloc="").geturl()
         if request.method in ("GET", "HEAD"):
             if response.status_code == 200 and not response.direct_passthrough:
                 if "Cache-Control" not in h:

@@ -25,20 +25,35 @@ from pickgraph.graph import TopicGraph
 
 from .cache import StateCache
 from .search import SearchIndex
-from .settings import Settings
+from .settings import DEFAULT_RESPONSE_CACHE_MB, Settings
 
-__all__ = ["ResponseCache", "SiteState"]
+__all__ = ["ResponseCache", "SiteState", "too_big_a_drop"]
 
 log = logging.getLogger("pickgraph")
 
 
 class ResponseCache:
-    """A bounded, thread-safe LRU of rendered responses for one content version."""
+    """A thread-safe LRU of rendered responses for one content version, bounded in
+    bytes: (body, mimetype, headers) entries, each counted by its body, key and
+    headers plus a fixed overhead; a body larger than a tenth of the bound is not
+    kept."""
 
-    def __init__(self, size: int = 4096):
-        self.size = size
+    OVERHEAD = 512  # bytes an entry costs beyond its strings (tuple, dict slot, ...)
+
+    def __init__(self, max_bytes: int = DEFAULT_RESPONSE_CACHE_MB << 20):
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._data: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @classmethod
+    def _cost(cls, key, value) -> int:
+        body, mimetype, headers = value
+        text = repr(key) + mimetype + "".join(k + v for k, v in headers)
+        return len(body) + len(text) + cls.OVERHEAD
 
     def get(self, key):
         with self._lock:
@@ -48,11 +63,18 @@ class ResponseCache:
             return value
 
     def put(self, key, value) -> None:
+        cost = self._cost(key, value)
+        if cost > self.max_bytes // 10:
+            return
         with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self.bytes -= self._cost(key, old)
             self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
+            self.bytes += cost
+            while self.bytes > self.max_bytes:
+                k, v = self._data.popitem(last=False)
+                self.bytes -= self._cost(k, v)
 
 
 class SiteState:
@@ -91,12 +113,13 @@ class SiteState:
         if found is not None:
             state = cls(*found, build_seconds=time.perf_counter() - start)
             state.from_cache = True
-            return state
-        tg = graph.load(path)
-        index = build_index(tg)
-        state = cls(tg, index, time.perf_counter() - start)
-        if cache is not None:
-            cache.save(path, tg, index)
+        else:
+            tg = graph.load(path)
+            index = build_index(tg)
+            state = cls(tg, index, time.perf_counter() - start)
+            if cache is not None:
+                cache.save(path, tg, index)
+        state.responses = ResponseCache(settings.response_cache_bytes)
         return state
 
     def rankings(self, tag: str | None = None) -> list[dict]:
@@ -126,3 +149,19 @@ class SiteState:
             "from_cache": self.from_cache,
             **self.counts,
         }
+
+
+def too_big_a_drop(old: dict, new: dict, max_drop: float) -> str | None:
+    """Why a reload from ``old`` counts to ``new`` removes too much at once (more
+    than ``max_drop`` of the topics or of the comparisons), or None.
+
+    >>> too_big_a_drop({"topics": 10, "comparisons": 8}, {"topics": 4, "comparisons": 8}, 0.5)
+    'it would remove 6 of 10 topics (60%)'
+    >>> too_big_a_drop({"topics": 10, "comparisons": 8}, {"topics": 9, "comparisons": 5}, 0.5)
+    """
+    for what in ("topics", "comparisons"):
+        before, after = old.get(what, 0), new.get(what, 0)
+        gone = before - after
+        if before and gone / before > max_drop:
+            return f"it would remove {gone} of {before} {what} ({gone / before:.0%})"
+    return None
