@@ -5,7 +5,9 @@ interleaved over several rounds, medians reported):
 
 - baseline: /api/v1/ping, the smallest JSON route of the same app;
 - page: a comparison page (/compare/mysql-vs-postgresql);
-- api: the suggestions API for that comparison.
+- api: the suggestions API for that comparison;
+- set: a set of three side by side (/compare/kafka-vs-nats-vs-rabbitmq);
+- best: a "best of" list (/best/relational-databases).
 
 It also measures start-up to the first served request, on the bundled content and
 (unless --quick) on synthetic content of 10k topics / 100k comparisons.
@@ -37,6 +39,8 @@ PATHS = {
     "baseline": "/api/v1/ping",
     "page": "/compare/mysql-vs-postgresql",
     "api": "/api/v1/comparisons/mysql-vs-postgresql/suggestions",
+    "set": "/compare/kafka-vs-nats-vs-rabbitmq",
+    "best": "/best/relational-databases",
 }
 
 
@@ -64,7 +68,11 @@ def free_port() -> int:
 
 
 def start_server(
-    content: Path | None, workers: int = 2, timeout: float = 600, cache: Path | None = None
+    content: Path | None,
+    workers: int = 2,
+    timeout: float = 600,
+    cache: Path | None = None,
+    worker_class: str = "gevent",
 ):
     """Start `pickgraph serve`; returns (process, port, seconds to the first 200).
 
@@ -79,6 +87,8 @@ def start_server(
         str(port),
         "--workers",
         str(workers),
+        "--worker-class",
+        worker_class,
     ]
     if content is not None:
         cmd += ["--content", str(content)]
@@ -190,12 +200,13 @@ def main(argv=None) -> int:
         default=None,
         help="keep and reuse the generated 10k/100k content here",
     )
+    p.add_argument("--worker-class", choices=("gevent", "sync"), default="gevent")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
 
     wrk = ensure_wrk()
     cold, warm = startups(None, 3)
-    proc, port, _ = start_server(None)
+    proc, port, _ = start_server(None, worker_class=args.worker_class)
     runs = {name: [] for name in PATHS}
     try:
         for path in PATHS.values():  # warm the response caches of both workers
@@ -212,23 +223,21 @@ def main(argv=None) -> int:
         return round(statistics.median(r[key] for r in runs[name]), 2)
 
     result = {
+        "worker_class": args.worker_class,
         "connections": args.connections,
         "duration_s": args.duration,
         "rounds": args.rounds,
-        "baseline_rps": med("baseline", "rps"),
-        "page_rps": med("page", "rps"),
-        "api_rps": med("api", "rps"),
-        "baseline_p99_ms": med("baseline", "p99_ms"),
-        "page_p99_ms": med("page", "p99_ms"),
-        "api_p99_ms": med("api", "p99_ms"),
-        "page_p50_ms": med("page", "p50_ms"),
-        "api_p50_ms": med("api", "p50_ms"),
         "errors": sum(r["errors"] for rs in runs.values() for r in rs),
         "startup_s_median": round(statistics.median(cold), 3),
         "startup_warm_s_median": round(statistics.median(warm), 3),
     }
-    result["page_ratio"] = round(result["page_rps"] / result["baseline_rps"], 3)
-    result["api_ratio"] = round(result["api_rps"] / result["baseline_rps"], 3)
+    for name in PATHS:
+        result[f"{name}_rps"] = med(name, "rps")
+        result[f"{name}_p99_ms"] = med(name, "p99_ms")
+        result[f"{name}_p50_ms"] = med(name, "p50_ms")
+    for name in PATHS:
+        if name != "baseline":
+            result[f"{name}_ratio"] = round(result[f"{name}_rps"] / result["baseline_rps"], 3)
     if not args.quick:
         cold_10k, warm_10k = synthetic_startup(args.synthetic_dir)
         result["startup_10k_s"] = round(cold_10k, 2)
@@ -238,17 +247,15 @@ def main(argv=None) -> int:
         return 0
     print(
         f"wrk, {args.connections} connections, {args.duration} s x {args.rounds} rounds "
-        "(medians), gunicorn 2 workers on loopback"
+        f"(medians), gunicorn 2 {args.worker_class} workers on loopback"
     )
     for name in PATHS:
         print(
             f"  {name:<9} {PATHS[name]:<55} {result[name + '_rps']:>8.0f} req/s  "
             f"p99 {result[name + '_p99_ms']} ms"
         )
-    print(
-        f"  page / baseline = {result['page_ratio']}, api / baseline = {result['api_ratio']}, "
-        f"errors {result['errors']}"
-    )
+    ratios = ", ".join(f"{n} / baseline = {result[n + '_ratio']}" for n in PATHS if n != "baseline")
+    print(f"  {ratios}, errors {result['errors']}")
     print(
         f"  start-up to first request (bundled content): median {result['startup_s_median']} s "
         f"cold, {result['startup_warm_s_median']} s with the start-up cache"

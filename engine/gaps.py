@@ -19,7 +19,7 @@ from pickgraph.graph import TopicGraph, canonical_slug
 from .core import Engine
 from .evidence import join_names, shared_tags, tag_name, topic_name
 
-__all__ = ["gaps"]
+__all__ = ["gap", "gaps"]
 
 DIFFERENT_KIND = 0.7
 BUILT_ON = 0.5
@@ -37,20 +37,13 @@ def gaps(tg_or_engine: TopicGraph | Engine, limit: int = 20, tag: str | None = N
     """
     engine = tg_or_engine if isinstance(tg_or_engine, Engine) else Engine(tg_or_engine)
     tg = engine.tg
-    n = engine.n_topics
-    adj = engine.node_adjacency
-    deg = np.asarray(adj.sum(axis=1)).ravel()
-    weight = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
-    topics_part = adj[:n]
-    scores = (topics_part @ sp.diags(weight) @ topics_part.T).tocoo()
+    topics_part = engine.node_adjacency[: engine.n_topics]
+    scores = (topics_part @ sp.diags(_share(engine)) @ topics_part.T).tocoo()
     keep = scores.row < scores.col
     rows, cols, vals = scores.row[keep], scores.col[keep], scores.data[keep]
     existing = engine.comparison_adjacency[rows, cols].A1 > 0
     rows, cols, vals = rows[~existing], cols[~existing], vals[~existing]
-    kinds = np.array([tg.topics[s].kind for s in engine.topic_slugs])
-    vals = vals * np.where(kinds[rows] == kinds[cols], 1.0, DIFFERENT_KIND)
-    built_on = engine.related_topics[rows, cols].A1 > 0
-    vals = vals * np.where(built_on, BUILT_ON, 1.0)
+    vals = _adjusted(engine, rows, cols, vals)
     if tag is not None:
         members = {
             engine.topic_id[t]
@@ -86,6 +79,37 @@ def gaps(tg_or_engine: TopicGraph | Engine, limit: int = 20, tag: str | None = N
             }
         )
     return out
+
+
+def _share(engine: Engine) -> np.ndarray:
+    """What each node gives a pair of its neighbours: 1 / its degree."""
+    deg = np.asarray(engine.node_adjacency.sum(axis=1)).ravel()
+    return np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
+
+
+def _adjusted(engine: Engine, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray):
+    """Scores of pairs (rows[i], cols[i]) after the kind and built-on adjustments."""
+    kinds = np.array([engine.tg.topics[s].kind for s in engine.topic_slugs])
+    vals = vals * np.where(kinds[rows] == kinds[cols], 1.0, DIFFERENT_KIND)
+    built_on = engine.related_topics[rows, cols].A1 > 0
+    return vals * np.where(built_on, BUILT_ON, 1.0)
+
+
+def gap(engine: Engine, a: str, b: str) -> dict:
+    """The score and reasons ``gaps`` would give the pair of topics ``a`` and ``b``
+    (for a page that shows a pair nobody has compared yet).
+
+    >>> from pickgraph import graph
+    >>> e = Engine(graph.load())
+    >>> top = gaps(e, limit=1)[0]
+    >>> gap(e, *top["topics"])["score"] == top["score"]
+    True
+    """
+    i, j = engine.topic_id[a], engine.topic_id[b]
+    adj = engine.node_adjacency
+    raw = adj[i].multiply(adj[j]).dot(_share(engine))
+    score = _adjusted(engine, np.array([i]), np.array([j]), np.asarray(raw).ravel()[:1])
+    return {"score": round(float(score[0]), 6), "reasons": _gap_reasons(engine, i, j)}
 
 
 def _gap_reasons(engine: Engine, a: int, b: int) -> list[str]:

@@ -65,12 +65,16 @@ class ContentError(PickgraphError):
 class NotFound(PickgraphError, LookupError):
     """A slug names no topic, comparison or tag. ``candidates`` are close matches."""
 
-    def __init__(self, what: str, slug: str, candidates: list[str] | None = None):
+    def __init__(
+        self, what: str, slug: str, candidates: list[str] | None = None, reason: str | None = None
+    ):
         self.what = what
         self.slug = slug
         self.candidates = candidates or []
+        self.reason = reason
+        why = f": {reason}" if reason else ""
         hint = f"; did you mean {', '.join(self.candidates)}?" if self.candidates else ""
-        super().__init__(f"unknown {what} {slug!r}{hint}")
+        super().__init__(f"unknown {what} {slug[:200]!r}{why}{hint}")
 
 
 class BadRequest(PickgraphError, ValueError):

@@ -21,8 +21,10 @@ from .similar import MAX_TEXT, Names
 
 __all__ = ["Resolved", "Tag", "TopicGraph"]
 
+# A page comparing a set names this many topics (a pair has a page of its own).
+SET_SIZES = range(3, 6)
 # Past this many "-vs-" parts a slug is not a page anyone links to.
-MAX_PARTS = 5
+MAX_PARTS = max(SET_SIZES)
 # A comparison nobody has written is looked up fuzzily this often at most (once per
 # side of a pair), so a crafted many-part slug costs what a misspelt pair does.
 FUZZY_LOOKUPS = 2
@@ -131,6 +133,8 @@ class TopicGraph:
         ('sql', 'topic')
         >>> tg.find("topic", "nope") is None
         True
+        >>> tg.find("comparison", "sqlite-vs-mysql-vs-postgres")  # 3-5 topics: a set
+        Resolved(kind='set', slug='mysql-vs-postgresql-vs-sqlite', moved=True)
         """
         if kind == "page":
             found = self.find("comparison", slug) if "-vs-" in slug else None
@@ -147,6 +151,8 @@ class TopicGraph:
             return Resolved(kind, found, True) if found else None
         if kind == "comparison":
             parts = slug.lower().split("-vs-")
+            if len(parts) > 2:
+                return self._find_set(slug, parts)
             if len(parts) != 2:
                 return None
             a, b = (self.find("topic", p) for p in parts)
@@ -159,13 +165,42 @@ class TopicGraph:
             return Resolved("topic", found.slug, True) if found else None
         return None
 
+    def _find_set(self, slug: str, parts: list[str]) -> Resolved | None:
+        """A set of SET_SIZES distinct topics, canonical in slug order."""
+        if len(parts) not in SET_SIZES:
+            return None
+        found = [self.find("topic", p) for p in parts]
+        if None in found:
+            return None
+        topics = [f.slug for f in found]
+        if len(set(topics)) != len(topics):
+            return None
+        canonical = "-vs-".join(sorted(topics))
+        return Resolved("set", canonical, canonical != slug)
+
+    def _set_problem(self, slug: str) -> str | None:
+        """Why a slug of three or more parts is no set page, if the parts say."""
+        parts = slug.lower().split("-vs-")
+        if len(parts) < 3:
+            return None
+        if len(parts) > max(SET_SIZES):
+            return f"a comparison names at most {max(SET_SIZES)} topics, not {len(parts)}"
+        found = [self.find("topic", p) for p in parts]
+        unknown = [p for p, f in zip(parts, found, strict=True) if f is None]
+        if unknown:
+            return f"no topic {unknown[0][:MAX_TEXT]!r}"
+        known = [f.slug for f in found if f]
+        if len(set(known)) < len(known):
+            return "a comparison names each topic once"
+        return None
+
     def resolve(self, kind: str, slug: str) -> Resolved:
         """As :meth:`find`, but NotFound with close matches when nothing is found."""
         found = self.find(kind, slug)
         if found is None:
-            raise NotFound(
-                "topic or comparison" if kind == "page" else kind, slug, self.similar(kind, slug)
-            )
+            what = "topic or comparison" if kind == "page" else kind
+            reason = self._set_problem(slug) if kind == "comparison" else None
+            raise NotFound(what, slug, self.similar(kind, slug), reason)
         return found
 
     def canonical(self, kind: str, slug: str) -> str:
@@ -233,6 +268,8 @@ class TopicGraph:
             pair = canonical_slug(*resolved)
             if pair in self.comparisons:
                 found.append(pair)
+        elif len(resolved) in SET_SIZES and len(set(resolved)) == len(resolved):
+            found.append("-vs-".join(sorted(resolved)))
         for topic in resolved:
             for c in self._by_topic.get(topic, []):
                 if c not in found:
@@ -240,6 +277,15 @@ class TopicGraph:
         if not found and fuzzy < FUZZY_LOOKUPS:
             found = self._names("comparison").closest(slug, n=n)
         return found[:n]
+
+    def set_title(self, slug: str) -> str:
+        """The title of a set page: its topics' names in slug order.
+
+        >>> import pickgraph.graph as graph
+        >>> graph.load().set_title("mysql-vs-postgresql-vs-sqlite")
+        'MySQL vs PostgreSQL vs SQLite'
+        """
+        return " vs ".join(self.topics[t].name for t in slug.split("-vs-"))
 
     def title(self, comparison: str) -> str:
         """A comparison's title, its topics' names in the order of its canonical slug.

@@ -6,6 +6,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
+from schemathesis.checks import positive_data_acceptance
 
 from pickgraph.web.openapi import document
 
@@ -39,7 +40,12 @@ def test_openapi_document_is_valid(client):
 )
 def test_api_conforms_to_its_document(case):
     """No 500, and every response (errors included) matches the document."""
-    response = case.call_and_validate()
+    excluded = []
+    if case.operation.path == "/api/v1/sets/{slug}":
+        # a well-formed set slug naming an unknown topic, or one twice, is a documented
+        # 400 (issue 16), which the positive-data check would count as a rejection
+        excluded.append(positive_data_acceptance)
+    response = case.call_and_validate(excluded_checks=excluded)
     assert response.status_code < 500
     key = f"{case.method} {case.path}"
     CASES[key] = CASES.get(key, 0) + 1

@@ -3,7 +3,9 @@ by gunicorn: no failed request, no console error, screenshots kept as artifacts.
 
 from __future__ import annotations
 
+import json
 import shutil
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -169,3 +171,113 @@ def test_stack_form_works_without_javascript(browser, site, artifacts):
     page.screenshot(path=str(artifacts / "stack-375.png"), full_page=True)
     assert watch.problems == []
     context.close()
+
+
+def test_reader_goes_from_a_pair_to_three_at_once_and_a_best_of_list(page, site, artifacts):
+    """Issue 16: from a pair page to the set of three with its pick matrix, and on to
+    the "best of" list the three share."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    watch = Watch(page, site)
+    page.goto(f"{site}/compare/kafka-vs-rabbitmq")
+    page.locator(".sets a", has_text="Apache Kafka vs NATS vs RabbitMQ").click()
+    page.wait_for_url(f"{site}/compare/kafka-vs-nats-vs-rabbitmq")
+    matrix = page.locator(".matrix tbody tr")
+    assert matrix.count() == 3
+    assert page.locator(".matrix td a").count() == 6  # each pair, seen from both sides
+    assert "The picks" in page.locator(".verdict-banner .bottom-line").inner_text()
+    page.screenshot(path=str(artifacts / "set-kafka-nats-rabbitmq.png"), full_page=True)
+    page.locator("a.chip", has_text="Best message brokers").click()
+    page.wait_for_url(f"{site}/best/message-brokers")
+    places = page.locator(".best-place h2 a").all_inner_texts()
+    assert {"Apache Kafka", "NATS", "RabbitMQ"} <= set(places)
+    page.screenshot(path=str(artifacts / "best-message-brokers.png"), full_page=True)
+    assert watch.problems == []
+
+
+def test_keyboard_alone_reaches_a_comparison_through_search(page, site):
+    """Issue 16: no mouse: Tab to the search box, type, arrow down the suggestions,
+    Enter, and the comparison page opens."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{site}/")
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.type") == "search":
+            break
+    assert page.evaluate("document.activeElement.getAttribute('name')") == "q"
+    page.keyboard.type("postgres mysql", delay=40)
+    page.locator(".autocomplete a").first.wait_for(state="visible", timeout=10_000)
+    page.keyboard.press("ArrowDown")
+    active = page.evaluate("document.activeElement.getAttribute('aria-activedescendant')")
+    assert active and page.locator(f"#{active}").get_attribute("href").startswith("/compare/")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{site}/compare/mysql-vs-postgresql")
+    # and the page's own links take focus in order, each with a visible outline
+    page.keyboard.press("Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+
+
+def test_stack_form_completes_each_topic_from_the_keyboard(page, site):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{site}/stack")
+    field = page.locator("#stack-topics")
+    field.focus()
+    page.keyboard.type("kuberne", delay=40)
+    page.locator(".autocomplete a").first.wait_for(state="visible", timeout=10_000)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    assert field.input_value() == "Kubernetes, "
+    page.keyboard.type("postgr", delay=40)
+    page.locator(".autocomplete a", has_text="PostgreSQL").first.wait_for(state="visible")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    assert field.input_value() == "Kubernetes, PostgreSQL, "
+    page.keyboard.press("Enter")  # submits the form
+    page.wait_for_url(f"{site}/stack?topics=kubernetes,postgresql")
+    assert page.locator(".stack-part h2").count() >= 2
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+# One page of every type the site has.
+PAGE_TYPES = {
+    "home": "/",
+    "comparison": "/compare/mysql-vs-postgresql",
+    "set": "/compare/kafka-vs-nats-vs-rabbitmq",
+    "set-with-gap": "/compare/mongodb-vs-mysql-vs-postgresql-vs-sqlite",
+    "topic": "/topic/postgresql",
+    "tag": "/tag/relational-databases",
+    "domain": "/domain/databases",
+    "best": "/best/relational-databases",
+    "best-index": "/best/",
+    "search": "/search?q=postgres",
+    "stack": "/stack?topics=kubernetes,postgresql,python",
+    "explore": "/explore/kubernetes",
+    "api": "/api/",
+    "not-found": "/compare/postgresql-vs-mysqll",
+}
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_every_page_type_passes_axe(browser, site, artifacts, width):
+    """Issue 16: axe-core finds no serious or critical violation on any page type, on
+    a desktop and a phone."""
+    context = browser.new_context(
+        viewport={"width": width, "height": 900},
+        bypass_csp=True,  # axe is injected as a script the site's CSP would refuse
+    )
+    page = context.new_page()
+    found = {}
+    for name, path in PAGE_TYPES.items():
+        page.goto(f"{site}{path}")
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate(
+            "axe.run(document, {resultTypes: ['violations']})"
+            ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact,"
+            " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"
+        )
+        bad = [v for v in result if v["impact"] in ("serious", "critical")]
+        if bad:
+            found[name] = bad
+    (artifacts / f"axe-{width}.json").write_text(json.dumps(found, indent=1))
+    context.close()
+    assert found == {}

@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 import pytest
 from htmltools import Page
 
+from pickgraph.engine.standings import best_tags
 from pickgraph.web import create_app
 
-PAGE_PREFIXES = ("/compare/", "/topic/", "/tag/")
+PAGE_PREFIXES = ("/compare/", "/topic/", "/tag/", "/best/")
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +71,11 @@ def test_every_page_reachable_within_four_clicks(crawl, bundled):
         assert depth.get(f"/topic/{slug}", 99) <= 4, slug
     for slug in bundled.tags:
         assert depth.get(f"/tag/{slug}", 99) <= 4, slug
+    # issue 16: every "best of" list, and the fully compared sets the sitemap lists
+    for slug in best_tags(bundled):
+        assert depth.get(f"/best/{slug}", 99) <= 4, slug
+    sets = [u for u in depth if u.startswith("/compare/") and u.count("-vs-") > 1]
+    assert len(sets) > 100
 
 
 def test_json_twins_parse_and_match_their_pages(crawl, client):
@@ -87,7 +93,10 @@ def test_json_twins_parse_and_match_their_pages(crawl, client):
             links = set(page.links)
             for s in data["suggestions"] + data["related_topics"]:
                 assert s["url"] in links
-            if data["pick"]:
+            if data["type"] == "set":
+                assert {p["url"] for p in data["pairs"] if p["compared"]} <= links
+                assert {t["url"] for t in data["topics"]} <= links
+            elif data["pick"]:
                 assert f"/topic/{data['pick']}" in links
         if url.startswith("/topic/"):
             assert {c["url"] for c in data["comparisons"]} <= set(page.links)
@@ -376,11 +385,18 @@ def test_no_inline_script(crawl):
 
 
 def test_sitemap_and_robots(client, bundled):
+    import networkx as nx
+
     xml = client.get("/sitemap.xml").get_data(as_text=True)
-    assert xml.count("<loc>") == 1 + len(bundled.comparisons) + len(bundled.topics) + len(
-        bundled.tags
-    ) + len(bundled.domains)
+    # every fully compared set of 3-5 topics (every pair written) has a page listed
+    compared = nx.Graph(c.topics for c in bundled.comparisons.values())
+    sets = [c for c in nx.enumerate_all_cliques(compared) if 3 <= len(c) <= 5]
+    best = best_tags(bundled)
+    pages = len(bundled.comparisons) + len(bundled.topics) + len(bundled.tags)
+    assert xml.count("<loc>") == 2 + pages + len(bundled.domains) + len(best) + len(sets)
     assert "http://localhost/compare/mysql-vs-postgresql</loc>" in xml
+    assert "http://localhost/compare/kafka-vs-nats-vs-rabbitmq</loc>" in xml
+    assert "http://localhost/best/relational-databases</loc>" in xml
     robots = client.get("/robots.txt").get_data(as_text=True)
     assert "Sitemap: http://localhost/sitemap.xml" in robots
 

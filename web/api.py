@@ -15,7 +15,7 @@ from pickgraph.engine.gaps import gaps
 from pickgraph.engine.methods import METHODS
 from pickgraph.engine.rank import RANK_METHODS, rankings
 from pickgraph.engine.suggest import DEFAULT_LIMIT, MAX_LIMIT
-from pickgraph.graph.errors import BadRequest
+from pickgraph.graph.errors import BadRequest, NotFound
 
 from . import schemas, serialize
 from .context import search_results
@@ -98,6 +98,25 @@ def _add_entity_routes() -> None:
 
 
 _add_entity_routes()
+
+
+@bp.get("/sets/<slug>")
+@cached()
+def comparison_set(slug: str):
+    """A set of 3-5 topics; any slug that names no such set is a bad request."""
+    state = current_state()
+    try:
+        found = state.tg.resolve("comparison", slug)
+    except NotFound as exc:
+        raise BadRequest(str(exc), "slug") from None
+    if found.kind != "set":
+        raise BadRequest(
+            f"a set names 3 to 5 different topics; {found.slug!r} is a pair, at "
+            f"/api/v1/comparisons/{found.slug}",
+            "slug",
+        )
+    entity = serialize.set_entity(state, found.slug)
+    return _answer(schemas.SetBody(**entity.model_dump(), requested=slug))
 
 
 @bp.get("/topics/<slug>/neighbourhood")

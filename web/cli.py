@@ -25,9 +25,9 @@ def cmd_serve(args) -> int:
     options = {
         "bind": f"{args.host}:{args.port}",
         "workers": args.workers,
-        # one greenlet per connection: a client that sends its request slowly holds
-        # a greenlet, not a worker (docs/operations.md, "Slow clients")
-        "worker_class": "gevent",
+        # gevent: one greenlet per connection, so a client that sends its request
+        # slowly holds a greenlet, not a worker (docs/operations.md, "Slow clients")
+        "worker_class": args.worker_class,
         "worker_connections": 1000,
         "timeout": 30,
         "graceful_timeout": 10,
@@ -86,6 +86,13 @@ def register(sub) -> None:
         metavar="HOST,...",
         help="host names answered for; others get 400 (default: $PICKGRAPH_ALLOWED_HOSTS, "
         "else localhost and --host, or any host when --site-url is set)",
+    )
+    p.add_argument(
+        "--worker-class",
+        choices=("gevent", "sync"),
+        default="gevent",
+        help="gevent (default) survives slow clients; sync only behind a proxy that "
+        "buffers whole requests",
     )
     p.add_argument("--watch", action="store_true", help="reload when content files change")
     p.add_argument("--access-log", action="store_true", help="log every request to stdout")

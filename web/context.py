@@ -11,6 +11,7 @@ from flask import url_for
 from . import serialize
 from .state import SiteState
 from .urls import (
+    best_url,
     comparison_url,
     domain_url,
     entity_url,
@@ -21,7 +22,10 @@ from .urls import (
 )
 
 __all__ = [
+    "best_context",
+    "best_index_context",
     "comparison_context",
+    "set_context",
     "stack_context",
     "domain_context",
     "home_context",
@@ -41,16 +45,103 @@ def _suggestions(state: SiteState, found) -> dict:
     }
 
 
+# A pair page links at most this many fully compared sets that contain the pair.
+SETS_PER_PAIR = 4
+
+
 def comparison_context(state: SiteState, slug: str) -> dict:
-    """The comparison entity (as the API gives it), with its page and suggestions."""
+    """The comparison entity (as the API gives it), with its page and suggestions,
+    and the fully compared sets of 3-5 topics it belongs to (smallest first)."""
     entity = serialize.comparison_entity(state, slug)
     found = state.recommender.for_comparison(slug)
+    a, b = state.tg.comparisons[slug].topics
+    sets = [s for s in state.full_sets if {a, b} <= set(s.split("-vs-"))]
+    sets.sort(key=lambda s: (s.count("-vs-"), s))
     return serialize.dump(
         entity,
         type="comparison",
         description=entity.bottom_line,
+        sets=[
+            {"slug": s, "url": comparison_url(s), "title": state.tg.set_title(s)}
+            for s in sets[:SETS_PER_PAIR]
+        ],
         **_suggestions(state, found),
     )
+
+
+def set_context(state: SiteState, slug: str) -> dict:
+    """A set of 3-5 topics: the entity (as the API gives it), its pick matrix, and
+    suggestions for the set as for a reader's stack."""
+    entity = serialize.set_entity(state, slug)
+    topics = slug.split("-vs-")
+    by_pair = {tuple(p.topics): p for p in entity.pairs}
+    matrix = []
+    for row in topics:
+        cells = []
+        for col in topics:
+            pair = by_pair.get(tuple(sorted((row, col))))
+            cells.append(None if pair is None else serialize.dump(pair))
+        matrix.append({"topic": row, "name": state.tg.topics[row].name, "cells": cells})
+    found = state.recommender.for_topics(topics)
+    return serialize.dump(
+        entity,
+        type="set",
+        description=entity.order.statement,
+        matrix=matrix,
+        **_suggestions(state, found),
+    )
+
+
+def best_context(state: SiteState, tag: str) -> dict:
+    entity = serialize.best_entity(state, tag)
+    leader = entity.ranked[0].name
+    return serialize.dump(
+        entity,
+        type="best",
+        title=f"Best {entity.name.lower()}: ranked from {entity.comparisons} comparisons",
+        description=f"{leader} leads the {entity.name} topics by the picks among them.",
+    )
+
+
+def best_index_context(state: SiteState) -> dict:
+    tg = state.tg
+    return {
+        "type": "best-index",
+        "url": url_for("pages.best_index"),
+        "title": "Best of: rankings from picks",
+        "description": "Every tag whose topics are compared among themselves, ranked.",
+        "lists": [
+            {
+                "tag": t,
+                "name": tg.tags[t].name,
+                "url": best_url(t),
+                "leader": tg.topics[state.best(t)["ranked"][0]["topic"]].name,
+                "topics": len(state.best(t)["ranked"]),
+            }
+            for t in sorted(state.best_tags, key=lambda t: tg.tags[t].name.lower())
+        ],
+    }
+
+
+def _best_links(state: SiteState, topic: str) -> list[dict]:
+    """The "best of" lists a topic is ranked in, with its position in each."""
+    tg = state.tg
+    out = []
+    for tag in tg.topics[topic].related:
+        if tag not in state.best_tags:
+            continue
+        ranked = [r["topic"] for r in state.best(tag)["ranked"]]
+        if topic in ranked:
+            out.append(
+                {
+                    "tag": tag,
+                    "name": tg.tags[tag].name,
+                    "url": best_url(tag),
+                    "position": ranked.index(topic) + 1,
+                    "of": len(ranked),
+                }
+            )
+    return out
 
 
 def topic_context(state: SiteState, slug: str) -> dict:
@@ -70,6 +161,7 @@ def topic_context(state: SiteState, slug: str) -> dict:
             else None
         ),
         explore_url=explore_url(slug),
+        best=_best_links(state, slug),
         **_suggestions(state, found),
     )
 
@@ -162,7 +254,14 @@ def tag_context(state: SiteState, slug: str) -> dict:
         "comparisons": [
             {**_comparison_item(state, c), "bottom_line": c.bottom_line} for c in comps
         ],
-        "ranking": [{**row, "url": topic_url(row["topic"])} for row in state.rankings(slug)],
+        "best": (
+            {
+                "url": best_url(slug),
+                "leaders": [r.name for r in serialize.best_entity(state, slug).ranked[:3]],
+            }
+            if slug in state.best_tags
+            else None
+        ),
     }
 
 
@@ -237,6 +336,8 @@ def home_context(state: SiteState) -> dict:
         "featured": [item(s) for s in featured],
         "most_connected": [item(s) for s in ranked[:12]],
         "domains": domains,
+        "best_url": url_for("pages.best_index"),
+        "best_lists": len(state.best_tags),
         "tags": [
             {
                 "slug": s,

@@ -104,6 +104,22 @@ def neighbourhood(state: SiteState, slug: str) -> dict:
 def explore_context(state: SiteState, slug: str) -> dict:
     t = state.tg.topics[slug]
     hood = neighbourhood(state, slug)
+    names = {n["id"]: n["label"] for n in hood["nodes"]}
+    # the graph's edges in words, for readers who cannot see the picture
+    picks = [
+        {
+            "url": e["url"],
+            "label": e["label"],
+            "pick": names.get(e["winner"]) if e["winner"] else None,
+        }
+        for e in hood["edges"]
+        if e["kind"] == "comparison"
+    ]
+    related = [
+        f"{names[e['source']]} is related to {names[e['target']]}"
+        for e in hood["edges"]
+        if e["kind"] == "related"
+    ]
     return {
         "type": "explore",
         "slug": slug,
@@ -115,4 +131,6 @@ def explore_context(state: SiteState, slug: str) -> dict:
         "topic_url": topic_url(slug),
         "data_url": url_for("api.neighbourhood", slug=slug),
         **{k: hood[k] for k in ("nodes", "edges")},
+        "comparison_lines": picks,
+        "related_lines": related,
     }

@@ -149,6 +149,17 @@ def _freeze_into(build: Path, content: str | None, site_url: str | None) -> int:
         for slug in tg.domains:
             for s in (slug, slug + ".json"):
                 yield "pages.domain", {"slug": s}
+        with app.app_context():
+            state = current_state()
+            best, sets = sorted(state.best_tags), state.full_sets
+        yield "pages.best_index", {}
+        yield "pages.best_index_json", {}
+        for slug in best:
+            for s in (slug, slug + ".json"):
+                yield "pages.best", {"slug": s}
+        for slug in sets:  # the sets pair pages link to (and the sitemap lists)
+            for s in (slug, slug + ".json"):
+                yield "pages.comparison", {"slug": s}
 
     with warnings.catch_warnings():
         # the API's query-string endpoints cannot be frozen, and are not meant to be

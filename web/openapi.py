@@ -80,6 +80,7 @@ def _slug(what: str) -> dict:
 # Each response body, by the name the document gives its schema.
 BODIES = {
     "Comparison": schemas.ComparisonBody,
+    "Set": schemas.SetBody,
     "Topic": schemas.TopicBody,
     "Suggestions": schemas.SuggestionsBody,
     "Gaps": schemas.GapsBody,
@@ -134,6 +135,22 @@ def document() -> dict:
             "Suggest what to compare after a comparison",
             "Suggestions",
             [comparison_slug, _limit(DEFAULT_LIMIT, MAX_LIMIT), _METHOD],
+        ),
+        "/api/v1/sets/{slug}": op(
+            "getSet",
+            "Compare a set of 3 to 5 topics side by side",
+            "Set",
+            [
+                {
+                    **_slug("3 to 5 different topics, a-vs-b-vs-c in any order; aliases allowed"),
+                    "schema": {"type": "string", "pattern": "^[^/]+?(-vs-[^/]+?){2,4}$"},
+                }
+            ],
+            "Every pair's pick (or, for a pair not compared yet, its gap score), what the "
+            "picks say about an order, and each topic's place with its bootstrap range. "
+            "A slug of 2 or more than 5 topics, a topic named twice or an unknown topic "
+            "is a 400.",
+            errors=("400",),
         ),
         "/api/v1/topics/{slug}": op(
             "getTopic", "Get a topic", "Topic", [topic_slug], errors=("404",)

@@ -21,7 +21,7 @@ from .explore import explore_context
 from .openapi import document
 from .search import MAX_QUERY
 from .site import current_state, settings, site_url
-from .urls import ENDPOINTS, comparison_url, domain_url, tag_url, topic_url
+from .urls import ENDPOINTS, best_url, comparison_url, domain_url, tag_url, topic_url
 
 bp = Blueprint("pages", __name__)
 
@@ -123,6 +123,9 @@ bp.add_url_rule("/index.json", "home_json", home)
 @cached()
 @resolved("comparison")
 def comparison(slug: str, as_json: bool):
+    if slug.count("-vs-") > 1:  # a set of 3-5 topics
+        ctx = context.set_context(current_state(), slug)
+        return render("set.html", ctx, as_json, ctx["url"] + ".json")
     ctx = context.comparison_context(current_state(), slug)
     return render(
         "comparison.html",
@@ -155,6 +158,34 @@ def _add_entity_pages() -> None:
 
 
 _add_entity_pages()
+
+
+@bp.get("/best/<slug>")
+@cached()
+@resolved("tag", "pages.best")
+def best(slug: str, as_json: bool):
+    """A tag's "best of" list; a tag without one answers 404, pointing at its page."""
+    state = current_state()
+    if slug not in state.best_tags:
+        raise NotFound(
+            "best-of list",
+            slug,
+            [],
+            f"fewer than 3 of the {state.tg.tags[slug].name} topics are compared with one another",
+        )
+    ctx = context.best_context(state, slug)
+    return render("best.html", ctx, as_json, ctx["url"] + ".json")
+
+
+@bp.get("/best/")
+@cached()
+def best_index():
+    as_json = request.path.endswith(".json")
+    ctx = context.best_index_context(current_state())
+    return render("best_index.html", ctx, as_json, url_for("pages.best_index_json"))
+
+
+bp.add_url_rule("/best.json", "best_index_json", best_index)
 
 
 @bp.get("/search")
@@ -224,6 +255,9 @@ def sitemap():
     paths += [topic_url(s) for s in tg.topics]
     paths += [tag_url(tg, s) for s in tg.tags]
     paths += [domain_url(s) for s in tg.domains]
+    paths += [url_for("pages.best_index")]
+    paths += [best_url(s) for s in sorted(current_state().best_tags)]
+    paths += [comparison_url(s) for s in current_state().full_sets]
     body = render_template("sitemap.xml", urls=[root + p for p in paths])
     return Response(body, mimetype="application/xml")
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pickgraph.engine.evidence import EVIDENCE_KINDS
 
 __all__ = [
+    "BestEntity",
     "ComparisonBody",
     "ComparisonEntity",
     "ErrorBody",
@@ -23,6 +24,8 @@ __all__ = [
     "PingBody",
     "RankingsBody",
     "SearchBody",
+    "SetBody",
+    "SetEntity",
     "SuggestionsBody",
     "TopicBody",
     "TopicEntity",
@@ -164,8 +167,109 @@ class TopicEntity(Model):
     comparisons: list[TopicComparison]
 
 
+class ChooseIf(Model):
+    """A topic's "choose it if" line from its comparison with ``against``."""
+
+    comparison: str
+    url: str
+    against: str
+    against_name: str
+    text: str
+
+
+class SetTopic(Model):
+    slug: str
+    name: str
+    url: str
+    kind: str
+    summary: str
+    facts: list[FactValue]
+    choose_if: list[ChooseIf]
+
+
+class SetPair(Model):
+    """One pair of a set: its comparison's pick, or the gap score of a pair that has
+    not been compared yet (how strongly the graph suggests writing it)."""
+
+    slug: str
+    topics: list[str]
+    title: str
+    compared: bool
+    url: str | None = Optional("the pair's page, when it has been compared")
+    winner: str | None = Optional("the pick of the pair, when it has one")
+    gap_score: float | None = Optional("for a pair not compared yet")
+    gap_reasons: list[str] | None = Optional("why the pair would be worth writing")
+
+
+class Place(Model):
+    """A topic's place in an order from picks, with the uncertainty of a bootstrap
+    over the picks: the positions it took in 90% of refits, and how often it stayed
+    ahead of the next topic."""
+
+    topic: str
+    name: str
+    url: str
+    strength: float = Field(description="Bradley-Terry strength (mean 1 over the group)")
+    positions: list[int] = Field(min_length=2, max_length=2)
+    ahead_of_next: float | None = Optional("share of refits keeping it ahead of the next")
+
+
+class SetOrder(Model):
+    determined: bool = Field(description="whether the picks alone fix one order")
+    statement: str = Field(description="what the picks say about an order, in plain words")
+    cycle: list[str] = Field(description="topics whose picks go round in a circle, if any")
+    ranking: list[Place]
+
+
+class SetEntity(Model):
+    """A side-by-side comparison of 3 to 5 topics."""
+
+    slug: str
+    url: str
+    title: str
+    topics: list[SetTopic]
+    pairs: list[SetPair]
+    order: SetOrder
+    best: list[TagRef] = Field(description="'best of' lists the set's topics share")
+
+
+class BestGame(Model):
+    comparison: str
+    url: str
+    opponent: str
+    opponent_name: str
+    outcome: Literal["won", "lost", "no pick"]
+
+
+class BestPlace(Place):
+    position: int = Field(ge=1)
+    wins: int = Field(ge=0)
+    losses: int = Field(ge=0)
+    no_pick: int = Field(ge=0)
+    told_apart: bool = Field(description="whether the picks set it apart from the next")
+    comparisons: list[BestGame]
+
+
+class BestEntity(Model):
+    """A tag's "best of" list: its topics ordered from the picks among them."""
+
+    tag: str
+    name: str
+    url: str
+    tag_url: str
+    method: str
+    comparisons: int
+    ranked: list[BestPlace]
+    unranked: list[TagRef] = Field(description="topics of the tag not compared within it")
+
+
 # ---------------------------------------------------------------- API bodies
 class ComparisonBody(ComparisonEntity):
+    ok: Literal[True] = True
+    requested: str = Field(description="the slug as asked for")
+
+
+class SetBody(SetEntity):
     ok: Literal[True] = True
     requested: str = Field(description="the slug as asked for")
 
@@ -219,7 +323,9 @@ class RankingsBody(Model):
 
 
 class SearchHit(Model):
-    kind: Literal["topic", "comparison", "tag"]
+    kind: Literal["topic", "comparison", "set", "tag"] = Field(
+        description="a set (3-5 topics side by side) is listed among the comparisons"
+    )
     slug: str
     title: str
     detail: str

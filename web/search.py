@@ -15,6 +15,7 @@ from rapidfuzz import fuzz, process
 
 from pickgraph.graph import TopicGraph, canonical_slug
 from pickgraph.graph.similar import Names
+from pickgraph.graph.topicgraph import SET_SIZES
 
 __all__ = ["SearchIndex", "MAX_QUERY"]
 
@@ -169,6 +170,17 @@ class SearchIndex:
             if score > 0:
                 scored.append((score, entry))
         scored.sort(key=lambda se: (-se[0], se[1].kind, se[1].title.lower(), se[1].slug))
+        if len(parts) in SET_SIZES:  # "kafka vs rabbitmq vs nats": the three side by side
+            slug = "-vs-".join(sorted(parts))
+            groups["comparisons"].append(
+                {
+                    "kind": "set",
+                    "slug": slug,
+                    "title": self.tg.set_title(slug),
+                    "detail": f"{len(parts)} topics side by side: every pair's pick",
+                    "score": 100.0,
+                }
+            )
         for score, e in scored:
             group = groups[e.kind + "s"]
             if len(group) < limit:

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from pickgraph.engine.standings import compare_set
 from pickgraph.engine.suggest import Suggestion, Suggestions
 from pickgraph.graph.textpage import first_sentence
 
 from . import schemas
 from .state import SiteState
-from .urls import comparison_url, entity_url, tag_url, topic_url
+from .urls import best_url, comparison_url, entity_url, tag_url, topic_url
 
 __all__ = [
+    "BEST_METHOD",
     "FACT_LABELS",
+    "best_entity",
     "comparison_entity",
     "dump",
     "fact_values",
     "suggestion_item",
     "suggestions_body",
     "tag_ref",
+    "set_entity",
     "topic_entity",
 ]
 
@@ -33,6 +37,16 @@ FACT_LABELS = (
     ("written_in", "Written in"),
     ("steward", "Steward"),
     ("hosting", "Hosting"),
+)
+# How a "best of" list is made, in plain words (the page and its JSON say it).
+BEST_METHOD = (
+    "Each comparison among these topics that has a pick counts as one game won by the "
+    "pick. A Bradley-Terry model turns the games into strengths, so beating a strong "
+    "topic counts for more than beating a weak one, and one virtual win and loss each "
+    "keep an unbeaten topic from running off. To show how sure the order is, the "
+    "games are drawn again at random 400 times and the model refitted: each topic's "
+    "positions are those it took in 90% of the refits, and two neighbours are told "
+    "apart only when at least 90% of the refits keep them in this order."
 )
 _HOSTING = {
     "self-hosted": "Self-hosted",
@@ -153,6 +167,130 @@ def topic_entity(state: SiteState, slug: str) -> schemas.TopicEntity:
             if name in values
         ],
         comparisons=comparisons,
+    )
+
+
+def _place(tg, topic: str, strength: float, positions, ahead) -> dict:
+    return {
+        "topic": topic,
+        "name": tg.topics[topic].name,
+        "url": topic_url(topic),
+        "strength": strength,
+        "positions": list(positions),
+        "ahead_of_next": ahead,
+    }
+
+
+def set_entity(state: SiteState, slug: str) -> schemas.SetEntity:
+    """A set of 3-5 topics (canonical ``a-vs-b-vs-c``) side by side."""
+    tg = state.tg
+    found = compare_set(state.recommender.engine, slug.split("-vs-"))
+    members = set(found["topics"])
+    topics = []
+    for t in found["topics"]:
+        values = fact_values(tg.topics[t])
+        lines = []
+        for c in tg.comparisons_of(t):
+            other = c.other(t)
+            if other in members:
+                side = c.a if c.a.topic == t else c.b
+                lines.append(
+                    schemas.ChooseIf(
+                        comparison=c.slug,
+                        url=comparison_url(c.slug),
+                        against=other,
+                        against_name=tg.topics[other].name,
+                        text=side.choose_if,
+                    )
+                )
+        topics.append(
+            schemas.SetTopic(
+                slug=t,
+                name=tg.topics[t].name,
+                url=topic_url(t),
+                kind=tg.topics[t].kind,
+                summary=first_sentence(tg.topics[t].summary),
+                facts=[
+                    schemas.FactValue(fact=name, label=label, value=values[name])
+                    for name, label in FACT_LABELS
+                    if name in values
+                ],
+                choose_if=lines,
+            )
+        )
+    pairs = [
+        schemas.SetPair(
+            slug=p["slug"],
+            topics=p["topics"],
+            title=" vs ".join(tg.topics[t].name for t in p["topics"]),
+            compared=p["compared"],
+            url=comparison_url(p["slug"]) if p["compared"] else None,
+            winner=p.get("winner"),
+            gap_score=p["gap"]["score"] if not p["compared"] else None,
+            gap_reasons=p["gap"]["reasons"] if not p["compared"] else None,
+        )
+        for p in found["pairs"]
+    ]
+    order = found["order"]
+    shared = set.intersection(*(set(tg.topics[t].related) for t in found["topics"]))
+    return schemas.SetEntity(
+        slug=slug,
+        url=comparison_url(slug),
+        title=tg.set_title(slug),
+        topics=topics,
+        pairs=pairs,
+        order=schemas.SetOrder(
+            determined=order["determined"],
+            statement=order["statement"],
+            cycle=order["cycle"],
+            ranking=[
+                schemas.Place(
+                    **_place(tg, r["topic"], r["strength"], r["positions"], r["ahead_of_next"])
+                )
+                for r in order["ranking"]
+            ],
+        ),
+        best=[tag_ref(state, t) for t in sorted(shared) if t in state.best_tags],
+    )
+
+
+def best_entity(state: SiteState, tag: str) -> schemas.BestEntity:
+    """A tag's "best of" list (``tag`` must be one of ``state.best_tags``)."""
+    tg = state.tg
+    found = state.best(tag)
+    ranked = []
+    for r in found["ranked"]:
+        games = [
+            schemas.BestGame(
+                comparison=g["comparison"],
+                url=comparison_url(g["comparison"]),
+                opponent=g["opponent"],
+                opponent_name=tg.topics[g["opponent"]].name,
+                outcome=g["outcome"],
+            )
+            for g in r["comparisons"]
+        ]
+        place = _place(tg, r["topic"], r["strength"], r["positions"], r["ahead_of_next"])
+        ranked.append(
+            schemas.BestPlace(
+                **place,
+                position=r["position"],
+                wins=r["wins"],
+                losses=r["losses"],
+                no_pick=r["no_pick"],
+                told_apart=r["told_apart"],
+                comparisons=games,
+            )
+        )
+    return schemas.BestEntity(
+        tag=tag,
+        name=tg.tags[tag].name,
+        url=best_url(tag),
+        tag_url=tag_url(tg, tag),
+        method=BEST_METHOD,
+        comparisons=found["comparisons"],
+        ranked=ranked,
+        unranked=[tag_ref(state, t) for t in found["unranked"]],
     )
 
 

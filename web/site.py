@@ -89,6 +89,8 @@ def _candidate(state, kind: str, slug: str) -> dict:
         kind, title = "tag", tg.tags[slug].name
     elif slug in tg.domains:
         kind, title = "domain", tg.domains[slug].name
+    elif (found := tg.find("comparison", slug)) and found.kind == "set":
+        kind, title = "set", tg.set_title(found.slug)
     else:
         title = slug
     return {"title": title, "url": entity_url(tg, kind, slug), "kind": kind, "slug": slug}

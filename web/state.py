@@ -16,12 +16,16 @@ from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
+import networkx as nx
+
 from pickgraph import graph
 from pickgraph.engine.core import read_only
 from pickgraph.engine.index import build_index
 from pickgraph.engine.rank import rankings
+from pickgraph.engine.standings import best_of, best_tags
 from pickgraph.engine.suggest import Recommender
 from pickgraph.graph import TopicGraph
+from pickgraph.graph.topicgraph import SET_SIZES
 
 from .cache import StateCache
 from .search import SearchIndex
@@ -130,6 +134,33 @@ class SiteState:
             with self._lock:
                 self._rankings[key] = rows
         return self._rankings[key]
+
+    def best(self, tag: str) -> dict:
+        """The "best of" list of ``tag`` (one of ``best_tags``), computed once."""
+        key = ("best", tag)
+        if key not in self._rankings:
+            found = best_of(self.tg, tag)
+            with self._lock:
+                self._rankings[key] = found
+        return self._rankings[key]
+
+    @cached_property
+    def best_tags(self) -> frozenset[str]:
+        """Tags with a "best of" list: at least MIN_BEST topics compared among them."""
+        return frozenset(best_tags(self.tg))
+
+    @cached_property
+    def full_sets(self) -> tuple[str, ...]:
+        """Sets of 3-5 topics whose every pair has been compared, as canonical slugs:
+        the set pages the sitemap lists and pair pages link to."""
+        compared = nx.Graph(c.topics for c in self.tg.comparisons.values())
+        return tuple(
+            sorted(
+                "-vs-".join(sorted(clique))
+                for clique in nx.enumerate_all_cliques(compared)
+                if len(clique) in SET_SIZES
+            )
+        )
 
     @cached_property
     def counts(self) -> dict:

@@ -7,6 +7,7 @@ from flask import url_for
 from pickgraph.graph import TopicGraph
 
 __all__ = [
+    "best_url",
     "comparison_url",
     "domain_url",
     "entity_url",
@@ -20,6 +21,8 @@ __all__ = [
 # The page endpoint of each kind of entity.
 ENDPOINTS = {
     "comparison": "pages.comparison",
+    "set": "pages.comparison",  # a set of 3-5 topics: /compare/a-vs-b-vs-c
+    "best": "pages.best",
     "topic": "pages.topic",
     "tag": "pages.tag",
     "domain": "pages.domain",
@@ -47,6 +50,10 @@ def tag_url(tg: TopicGraph, slug: str, as_json: bool = False) -> str:
 
 def domain_url(slug: str, as_json: bool = False) -> str:
     return url_for("pages.domain", slug=_json(slug, as_json))
+
+
+def best_url(tag: str, as_json: bool = False) -> str:
+    return url_for("pages.best", slug=_json(tag, as_json))
 
 
 def explore_url(slug: str, as_json: bool = False) -> str:

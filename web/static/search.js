@@ -1,10 +1,11 @@
 // Autocomplete for the search boxes: asks the search API as the reader types and
 // lists matching comparisons, topics and tags as links. Without JavaScript the form
-// still submits to /search.
+// still submits to /search. An input marked data-autocomplete-list (the stack form)
+// completes the last of its comma-separated topics instead of following a link.
 (function () {
   "use strict";
   var DELAY = 150;
-  var KIND = { comparison: "comparison", topic: "topic", tag: "tag" };
+  var KIND = { comparison: "comparison", set: "side by side", topic: "topic", tag: "tag" };
 
   function setup(input) {
     var form = input.form;
@@ -19,6 +20,18 @@
     var timer = null;
     var active = -1;
     var latest = 0;
+    var listMode = input.hasAttribute("data-autocomplete-list");
+
+    function parts() { return input.value.split(","); }
+
+    function choose(item) {
+      // list mode: the chosen topic replaces the part being typed, ready for the next
+      var all = parts();
+      all[all.length - 1] = " " + item.title;
+      input.value = all.join(",").replace(/^\s+/, "") + ", ";
+      close();
+      input.focus();
+    }
 
     function close() { list.hidden = true; list.textContent = ""; active = -1; }
 
@@ -26,8 +39,12 @@
       list.textContent = "";
       items.forEach(function (item, i) {
         var li = document.createElement("li");
+        li.setAttribute("role", "none");
         var a = document.createElement("a");
         a.href = item.url;
+        if (listMode) {
+          a.addEventListener("click", function (e) { e.preventDefault(); choose(item); });
+        }
         a.textContent = item.title;
         a.setAttribute("role", "option");
         a.id = list.id + "-" + i;
@@ -43,7 +60,7 @@
     }
 
     function query() {
-      var q = input.value.trim();
+      var q = (listMode ? parts()[parts().length - 1] : input.value).trim();
       if (q.length < 2) { close(); return; }
       var mine = ++latest;
       var url = input.dataset.autocomplete + "?limit=4&q=" + encodeURIComponent(q);
@@ -51,7 +68,8 @@
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data || mine !== latest) { return; }
-          show(data.comparisons.concat(data.topics, data.tags).slice(0, 8));
+          show(listMode ? data.topics.slice(0, 8)
+            : data.comparisons.concat(data.topics, data.tags).slice(0, 8));
         })
         .catch(function () { close(); });
     }
@@ -76,7 +94,7 @@
       else if (e.key === "Escape") { close(); }
       else if (e.key === "Enter" && active >= 0) {
         e.preventDefault();
-        window.location.href = list.querySelectorAll("a")[active].href;
+        list.querySelectorAll("a")[active].click();
       }
     });
     document.addEventListener("click", function (e) {
