@@ -4,6 +4,7 @@ downtime, and the static export served by a plain file server."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -76,8 +77,12 @@ def test_sighup_reloads_valid_content_and_keeps_serving_on_invalid(content, tmp_
         redis = content / "topics" / "redis.yaml"
         redis.write_text(redis.read_text().replace("name: Redis", "name: Redis Open Source"))
         server.proc.send_signal(signal.SIGHUP)
-        wait_until(lambda: server.version() != before)
-        after = server.version()
+        loaded = re.compile(r"reloaded content ([0-9a-f]+)")
+        after = wait_until(lambda: (m := loaded.search(server.log_text())) and m.group(1))
+        assert after != before
+        # old workers finish their requests while new ones start: wait until every
+        # answer comes from the new generation
+        wait_until(lambda: all(server.version() == after for _ in range(6)))
         assert b"Redis Open Source" in get(server.port, "/topic/redis")[1]
 
         # 2. an invalid change is refused, with every error logged at its location
@@ -109,7 +114,8 @@ def test_watch_reloads_when_a_file_changes(content, tmp_path):
         before = server.version()
         redis = content / "topics" / "redis.yaml"
         redis.write_text(redis.read_text().replace("name: Redis", "name: Redis Watched"))
-        wait_until(lambda: server.version() != before, timeout=30)
+        after = wait_until(lambda: (v := server.version()) != before and v, timeout=30)
+        wait_until(lambda: all(server.version() == after for _ in range(6)))
         assert b"Redis Watched" in get(server.port, "/topic/redis")[1]
         assert "content changed, reloading" in server.log_text()
     finally:
