@@ -3,7 +3,8 @@
 For each size, in a fresh process (so peak memory is its own), on a synthetic graph
 from ``synthetic.py``:
 
-- precompute: ``build_index`` over every comparison and topic page;
+- precompute: ``build_index`` over every comparison and topic page (on a dask
+  LocalCluster of one worker process per core, or as $PICKGRAPH_SCHEDULER says);
 - ad-hoc query: ``Recommender.for_topics`` for 1-3 random topics (PageRank on the
   cached matrix, Adamic-Adar, ranking comparisons and topics, reasons), median of
   ``--queries`` runs;
@@ -61,6 +62,9 @@ if do_index:
     result["precompute_s"] = round(time.perf_counter() - t, 2)
     result["pages"] = index.stats["pages"]
     result["index_exact"] = index.stats["exact"]
+    result["index_walk"] = index.stats.get("walk")
+    result["index_tasks"] = index.stats.get("tasks", "fork")
+    result["index_workers"] = index.stats.get("workers")
     del index
 # the engine's own peak, before the reference builds its networkx graph
 result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -145,7 +149,8 @@ def main(argv=None) -> int:
         if "precompute_s" in r:
             print(
                 f"  precompute {r['pages']} pages: {r['precompute_s']} s "
-                f"(exact: {r['index_exact']})"
+                f"(exact: {r['index_exact']}, rows by {r['index_walk']}, tasks: "
+                f"{r['index_tasks']}, {r['index_workers']} workers)"
             )
         print(
             f"  peak RSS {r['peak_rss_mb']} MB (index workers: {r['worker_peak_rss_mb']} MB), "

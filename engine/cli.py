@@ -1,4 +1,4 @@
-"""Command-line commands of the engine: suggest, gaps, rank, evaluate."""
+"""Command-line commands of the engine: suggest, gaps, rank, evaluate, index build."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ import textwrap
 from pickgraph.graph.cli import add_content_option, load_graph, print_json
 from pickgraph.graph.errors import BadRequest
 
-from .evaluate import PROTOCOLS
+from .evaluate import PROTOCOLS, evaluate
+from .gaps import gaps
+from .index import build_index
+from .judged import evaluate_judged
+from .judgments import load_judgments
 from .methods import METHODS
-from .rank import RANK_METHODS
-from .suggest import DEFAULT_LIMIT, MAX_LIMIT
+from .rank import RANK_METHODS, rankings
+from .suggest import DEFAULT_LIMIT, MAX_LIMIT, Recommender
 
 __all__ = ["register"]
 
@@ -35,8 +39,6 @@ def _print_suggestions(s) -> None:
 
 
 def cmd_suggest(args) -> int:
-    from .suggest import Recommender
-
     if bool(args.slug) == bool(args.topics):
         raise BadRequest("give either a SLUG or --topics a,b,c", "slug")
     rec = Recommender(load_graph(args))
@@ -58,8 +60,6 @@ def cmd_suggest(args) -> int:
 
 
 def cmd_gaps(args) -> int:
-    from .gaps import gaps
-
     rows = gaps(load_graph(args), args.limit, args.tag)
     if args.json:
         print_json({"tag": args.tag, "gaps": rows})
@@ -71,8 +71,6 @@ def cmd_gaps(args) -> int:
 
 
 def cmd_rank(args) -> int:
-    from .rank import rankings
-
     rows = rankings(load_graph(args), args.tag, args.method)
     if args.json:
         print_json({"tag": args.tag, "method": args.method, "rankings": rows})
@@ -90,10 +88,6 @@ def cmd_rank(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate import evaluate
-    from .judged import evaluate_judged
-    from .judgments import load_judgments
-
     tg = load_graph(args)
     if args.judgments:
         sets = ("dev", "test") if args.set == "all" else (args.set,)
@@ -103,12 +97,50 @@ def cmd_evaluate(args) -> int:
         else:
             _print_judged(result)
         return 0
-    result = evaluate(tg, args.method, args.splits, args.holdout, args.k, args.seed, args.protocol)
+    result = evaluate(
+        tg,
+        args.method,
+        args.splits,
+        args.holdout,
+        args.k,
+        args.seed,
+        args.protocol,
+        scheduler=args.scheduler,
+    )
     if args.json:
         print_json(result)
         return 0
     _print_link_prediction(result)
     return 0
+
+
+def cmd_index_build(args) -> int:
+    index = build_index(load_graph(args), scheduler=args.scheduler, walk=args.walk)
+    if args.out:
+        index.save(args.out)
+    if args.json:
+        print_json({**index.header(), "stats": index.stats, "out": args.out})
+        return 0
+    st = index.stats
+    where = st["tasks"] if st["tasks"] == "serial" else f"{st['tasks']}, {st['workers']} workers"
+    print(
+        f"indexed {st['pages']} pages in {st['total_s']} s ({where}; topic rows "
+        f"{st['vectors_s']} s, {'exact' if st['exact'] else st['walk']})"
+    )
+    if args.out:
+        print(f"written to {args.out}")
+    return 0
+
+
+def _scheduler_option(p: argparse.ArgumentParser, default_help: str) -> None:
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help='where the tasks run: "local" (a dask LocalCluster on this machine), "serial" '
+        f"(this process), or a dask scheduler's address such as tcp://host:8786 (default: "
+        f"$PICKGRAPH_SCHEDULER, else {default_help})",
+    )
 
 
 def _print_judged(result: dict) -> None:
@@ -239,5 +271,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="methods to evaluate, repeatable (default: all)",
     )
+    _scheduler_option(p, "this process")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("index", help="the precomputed suggestions of every page")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = actions.add_parser("build", help="build the index (on dask: a LocalCluster or a scheduler)")
+    add_content_option(p)
+    _scheduler_option(p, "a LocalCluster for builds of 5,000 pages or more")
+    p.add_argument(
+        "--walk",
+        choices=("push", "power"),
+        default="push",
+        help="past 4,096 topics, each topic's best entries by local push (default) or by "
+        "full power iterations (the exact reference)",
+    )
+    p.add_argument("--out", metavar="DIR", help="write the index there (.npy arrays, header.json)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_index_build)

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from pickgraph.graph import TopicGraph
 from pickgraph.graph.errors import BadRequest
 
-__all__ = ["Engine", "MAX_SEEDS", "read_only"]
+__all__ = ["MAX_SEEDS", "Engine", "LeftBehind", "read_only"]
 
 # A reader's stack is at most this many topics: past it a query says little.
 MAX_SEEDS = 10
@@ -47,6 +47,21 @@ def read_only(obj: T, depth: int = 3) -> T:
             if not isinstance(child, str | int | float | TopicGraph):
                 read_only(child, depth - 1)
     return obj
+
+
+class LeftBehind:
+    """Stands in, in a copy of an engine sent elsewhere, for what was not sent."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise RuntimeError(f"an index build's workers do not hold the {self.what} ({name})")
+
+    def __getitem__(self, key):
+        raise RuntimeError(f"an index build's workers do not hold the {self.what} ({key!r})")
 
 
 class Engine:
@@ -129,6 +144,34 @@ class Engine:
             if key not in self._derived:
                 self._derived[key] = read_only(build())
             return self._derived[key]
+
+    # The tables that name things: what pages and messages need, never the arrays.
+    _NAME_TABLES = (
+        "topic_slugs",
+        "tag_slugs",
+        "node_slugs",
+        "topic_id",
+        "node_id",
+        "comparison_slugs",
+        "comparison_id",
+    )
+
+    def __getstate__(self) -> dict:
+        """An engine travels (to the dask workers of an index build) as its arrays
+        and what was derived from them. The content (at 100k topics, a million
+        comparisons with their prose) and the slug tables stay behind: on the other
+        side they are stand-ins that fail loudly when read, so a task that would
+        need them cannot silently ship them to every worker."""
+        state = self.__dict__.copy()
+        del state["_derived_lock"]
+        state["tg"] = LeftBehind("content")
+        for name in self._NAME_TABLES:
+            state[name] = LeftBehind("slug tables")
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._derived_lock = threading.RLock()
 
     def __repr__(self) -> str:
         return (

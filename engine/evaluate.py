@@ -33,6 +33,7 @@ from pickgraph.graph.errors import BadRequest
 
 from .core import Engine
 from .holdout import choose_hidden, hide
+from .index import open_tasks
 from .methods import DEFAULT_METHOD, METHODS, get_method
 
 __all__ = ["DEGREE_BUCKETS", "PROTOCOLS", "Split", "evaluate", "rank_stats", "split"]
@@ -143,6 +144,12 @@ def evaluate_split(s: Split, methods: list[str], k: int, protocol: str) -> dict:
     return {"methods": out, "cold": cold, "buckets": buckets, "queries": len(queries)}
 
 
+def _evaluate_seed(tg: TopicGraph, setup: tuple, seed: int) -> dict:
+    """One task: the split of ``seed`` and its evaluation."""
+    holdout, drop_related, methods, k, protocol = setup
+    return evaluate_split(split(tg, holdout, seed, drop_related), methods, k, protocol)
+
+
 def _bootstrap(diff: np.ndarray, samples: int, seed: int) -> list[float]:
     rng = np.random.default_rng(seed)
     means = diff[rng.integers(0, len(diff), size=(samples, len(diff)))].mean(axis=1)
@@ -167,8 +174,14 @@ def evaluate(
     first_seed: int = 0,
     protocol: str = "v2",
     bootstrap: int = 2000,
+    scheduler=None,
 ) -> dict:
     """Link-prediction metrics per method (see the module docstring).
+
+    The splits are independent tasks: with ``scheduler`` (or $PICKGRAPH_SCHEDULER)
+    they run where ``index.open_tasks`` says, "local" for a LocalCluster on this
+    machine; by default, one after the other in this process. Either way the
+    results are gathered in split order.
 
     Returns ``{"protocol", "default", "methods": {NAME: {"hits@5", "hits@10", "mrr",
     "ndcg@10", "coverage", "queries"}}, "cold": {...}, "by_degree": {...},
@@ -193,11 +206,12 @@ def evaluate(
     if k < 1:
         raise BadRequest("k must be at least 1", "k")
     seeds = list(range(first_seed, first_seed + splits))
-    drop_related = protocol == "v2"
-    results = [
-        evaluate_split(split(tg, holdout, seed, drop_related), methods, k, protocol)
-        for seed in seeds
-    ]
+    setup = (holdout, protocol == "v2", methods, k, protocol)
+    by_seed: dict[int, dict] = {}
+    with open_tasks(scheduler) as tasks:
+        shared = (tasks.share(tg), setup)
+        tasks.run(_evaluate_seed, shared, seeds, by_seed.__setitem__)
+    results = [by_seed[seed] for seed in seeds]
     cold = np.concatenate([r["cold"] for r in results])
     buckets = np.concatenate([r["buckets"] for r in results])
     warm = ~cold if protocol == "v2" else np.ones(len(cold), dtype=bool)

@@ -21,16 +21,17 @@ Each feature is a column over all topics, computed from one engine's graph only:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
 
 from .core import Engine
-from .ppr import PPR, PPRParams, spread
+from .ppr import PPR, PPRParams, distinct, spread, spread_entries
 from .scoring import aa_right
 
-__all__ = ["FEATURES", "FEATURE_PPR", "FeatureSpace"]
+__all__ = ["FEATURES", "FEATURE_PPR", "FeatureSpace", "SeedFeatures"]
 
 FEATURES = (
     "ppr",
@@ -57,6 +58,11 @@ class FeatureSpace:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.ppr = PPR.of(engine, FEATURE_PPR)
+
+    @classmethod
+    def of(cls, engine: Engine) -> FeatureSpace:
+        """The engine's feature space, built once and cached on the engine."""
+        return engine.derived("feature-space", lambda: cls(engine))
 
     @cached_property
     def kinds(self) -> np.ndarray:
@@ -87,6 +93,8 @@ class FeatureSpace:
     @cached_property
     def text_vectors(self) -> sp.csr_matrix:
         """TF-IDF rows of each topic's words, unit length (scikit-learn's vectorizer)."""
+        # imported here: scikit-learn takes about a second to import, which commands
+        # that never build a feature space (validate, stats, export) need not pay
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         topics = self.engine.tg.topics
@@ -112,8 +120,7 @@ class FeatureSpace:
 
     def similarity(self, rows: sp.csr_matrix, columns: sp.csr_matrix, seed: int) -> np.ndarray:
         """Cosine of topic ``seed``'s unit row with every topic's."""
-        lo, hi = rows.indptr[seed], rows.indptr[seed + 1]
-        return spread(columns, rows.indices[lo:hi], rows.data[lo:hi])[: self.engine.n_topics]
+        return self._spread_row(rows, columns, seed, local=False)
 
     @cached_property
     def hubness(self) -> np.ndarray:
@@ -124,30 +131,117 @@ class FeatureSpace:
     def columns(self, seed: int, ppr_topics: np.ndarray | None = None) -> np.ndarray:
         """(n_topics, len(FEATURES)) for one seed. ``ppr_topics`` is the seed's PageRank
         over topics when already computed (a batch)."""
+        return self.seed_features(seed, ppr_topics).at()
+
+    def seed_features(
+        self,
+        seed: int,
+        ppr_topics: np.ndarray | tuple[np.ndarray, np.ndarray] | None = None,
+        local: bool = False,
+    ) -> SeedFeatures:
+        """Everything one seed's features need, computed once, to be read at every
+        topic or at a few (``SeedFeatures.at``).
+
+        With ``local`` the neighbourhood features (PageRank, Adamic-Adar, tag and word
+        cosines) are kept as their non-zero entries only, and ``ppr_topics`` is given
+        that way too, as (topic ids, values): a local push's. The work is then bounded
+        by the seed's neighbourhood, and every value read equals the dense one.
+        """
         e = self.engine
         n = e.n_topics
         if ppr_topics is None:
             ppr_topics = self.ppr.vector([seed])[:n]
-        p = np.asarray(ppr_topics, dtype=np.float64)
-        others = np.delete(p, seed)
-        top = others.max(initial=0.0)
-        share = p / top if top > 0 else np.zeros(n)
-        out = np.empty((n, len(FEATURES)))
-        out[:, 0] = np.log(np.maximum(share, PPR_FLOOR))
-        ids = np.array([seed])
-        out[:, 1] = np.log1p(self._aa(ids, True))
-        out[:, 2] = np.log1p(self._aa(ids, False))
-        out[:, 3] = self.similarity(self.tag_vectors, self.tag_vectors_t, seed)
-        out[:, 4] = self.similarity(self.text_vectors, self.text_vectors_t, seed)
-        out[:, 5] = self.kinds == self.kinds[seed]
-        dom = self.domains
-        out[:, 6] = (dom == dom[seed]) & (dom >= 0)
-        out[:, 7] = self.hubness
-        return out
+        if local:
+            ids, values = ppr_topics
+            p = np.asarray(values, dtype=np.float64)
+            top = p[ids != seed].max(initial=0.0)
+            share = (ids, p / top if top > 0 else np.zeros(len(p)))
+        else:
+            p = np.asarray(ppr_topics, dtype=np.float64)
+            others = np.delete(p, seed)
+            top = others.max(initial=0.0)
+            share = p / top if top > 0 else np.zeros(n)
+        return SeedFeatures(
+            self,
+            seed,
+            share,
+            self._aa(seed, True, local),
+            self._aa(seed, False, local),
+            self._spread_row(self.tag_vectors, self.tag_vectors_t, seed, local),
+            self._spread_row(self.text_vectors, self.text_vectors_t, seed, local),
+        )
 
-    def _aa(self, seeds: np.ndarray, with_tags: bool) -> np.ndarray:
+    def _spread_row(self, rows: sp.csr_matrix, columns: sp.csr_matrix, seed: int, local: bool):
+        lo, hi = rows.indptr[seed], rows.indptr[seed + 1]
+        if local:
+            return spread_entries(columns, rows.indices[lo:hi], rows.data[lo:hi])
+        return spread(columns, rows.indices[lo:hi], rows.data[lo:hi])[: self.engine.n_topics]
+
+    def _aa(self, seed: int, with_tags: bool, local: bool):
         e = self.engine
         adj = e.node_adjacency if with_tags else e.comparison_adjacency
-        middle = spread(adj, seeds, np.ones(len(seeds)))
+        seeds = np.array([seed])
+        if local:
+            support, middle = spread_entries(adj, seeds, np.ones(1))
+            return spread_entries(aa_right(e, with_tags), support, middle)
+        middle = spread(adj, seeds, np.ones(1))
         support = np.flatnonzero(middle)
         return spread(aa_right(e, with_tags), support, middle[support])[: e.n_topics]
+
+
+Part = np.ndarray | tuple[np.ndarray, np.ndarray]
+
+
+def _read(part: Part, ids: np.ndarray | None, n: int) -> np.ndarray:
+    """A feature's values at ``ids`` (None: every topic), from a dense vector or from
+    its non-zero entries (sorted ids, values)."""
+    if not isinstance(part, tuple):
+        return part if ids is None else part[ids]
+    where, values = part
+    if ids is None:
+        out = np.zeros(n)
+        out[where] = values
+        return out
+    out = np.zeros(len(ids))
+    if len(where):
+        pos = np.minimum(np.searchsorted(where, ids), len(where) - 1)
+        hit = where[pos] == ids
+        out[hit] = values[pos[hit]]
+    return out
+
+
+@dataclass
+class SeedFeatures:
+    """One seed's features, ready to be read at any topics (``at``)."""
+
+    space: FeatureSpace
+    seed: int
+    share: Part  # PageRank mass as a share of the best other topic's
+    aa_tags: Part
+    aa_comparisons: Part
+    tags: Part
+    text: Part
+
+    def support(self) -> np.ndarray:
+        """The topics where some neighbourhood feature is non-zero (local features):
+        every other topic has the same values as an unreached one."""
+        parts = (self.share, self.aa_tags, self.aa_comparisons, self.tags, self.text)
+        ids = np.concatenate([p[0] for p in parts])
+        return distinct(ids[ids < self.space.engine.n_topics])
+
+    def at(self, ids: np.ndarray | None = None) -> np.ndarray:
+        """(len(ids), len(FEATURES)), or (n_topics, len(FEATURES)) for None."""
+        space = self.space
+        n = space.engine.n_topics
+        rows = slice(None) if ids is None else ids
+        out = np.empty((n if ids is None else len(ids), len(FEATURES)))
+        out[:, 0] = np.log(np.maximum(_read(self.share, ids, n), PPR_FLOOR))
+        out[:, 1] = np.log1p(_read(self.aa_tags, ids, n))
+        out[:, 2] = np.log1p(_read(self.aa_comparisons, ids, n))
+        out[:, 3] = _read(self.tags, ids, n)
+        out[:, 4] = _read(self.text, ids, n)
+        out[:, 5] = space.kinds[rows] == space.kinds[self.seed]
+        dom = space.domains
+        out[:, 6] = (dom[rows] == dom[self.seed]) & (dom[rows] >= 0)
+        out[:, 7] = space.hubness[rows]
+        return out

@@ -10,19 +10,20 @@ reads its row and a comparison page its two sides' rows, then the page model giv
 every candidate its probability. Up to DENSE_MAX topics the rows are whole and the
 index equals on-demand computation exactly; past it each topic keeps its TRUNCATE
 best entries (scores then in float32), which leaves the top of each list intact in
-practice (docs/performance.md). Large builds run on every core: this process and
-forked workers each take ranges of topics, then of pages.
+practice (docs/performance.md); those entries come from a local push PageRank
+(``PageModel.top_affinities``), whose work per topic depends on its neighbourhood, not
+on the graph's size. Large builds run their ranges of topics, then of pages, as tasks
+on dask.distributed: a LocalCluster on this machine, or any scheduler (``open_tasks``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing as mp
 import os
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -37,10 +38,21 @@ from .methods import DEFAULT_METHOD
 from .pagemodel import PAGE_WEIGHTS, page_model
 from .ranker import TRAINING
 
-__all__ = ["SuggestionIndex", "build_index", "index_signature"]
+__all__ = [
+    "PARALLEL_MIN",
+    "SCHEDULER_ENV",
+    "SuggestionIndex",
+    "Tasks",
+    "build_index",
+    "index_signature",
+    "open_tasks",
+]
 
 DENSE_MAX = 4096
 TRUNCATE = 512
+# The local push's residual threshold (PPR.push) past DENSE_MAX topics: chosen with
+# benchmarks/push.py for recall@10 >= 0.99 of the exact rows (docs/performance.md).
+PUSH_TOLERANCE = 1e-6
 # Columns per sparse-times-dense product. Small blocks keep the dense side in cache:
 # at 100k topics, 16 columns cost 1.4 ms per column and step against 2.0 ms for 64.
 BATCH = 16
@@ -202,6 +214,7 @@ def index_signature() -> dict:
         "page_weights": PAGE_WEIGHTS.to_dict() if PAGE_WEIGHTS is not None else None,
         "dense_max": DENSE_MAX,
         "truncate": TRUNCATE,
+        "push_tolerance": PUSH_TOLERANCE,
         "candidates": CANDIDATES,
         "topics": MAX_LIMIT,
     }
@@ -215,108 +228,72 @@ def _fingerprint(engine: Engine) -> str:
     return h.hexdigest()[:16]
 
 
+# ---------------------------------------------------------------- the build
+
+
+@dataclass
 class _Affinities:
     """Every topic's affinity (the learned ranker's logit) to every topic.
 
-    Up to DENSE_MAX topics the rows are whole and computed exactly as a page computes
-    them on demand, so the index equals on-demand pages to the last bit. Past it each
-    row keeps its TRUNCATE best entries; the others read as the row's smallest kept
-    value, which leaves them behind every kept one.
+    Exact (up to DENSE_MAX topics), the rows are whole and computed exactly as a page
+    computes them on demand, so the index equals on-demand pages to the last bit.
+    Past it each row keeps its TRUNCATE best entries; the others read as the row's
+    smallest kept value, which leaves them behind every kept one.
     """
 
-    def __init__(self, engine: Engine, progress=None):
-        self.engine = engine
-        self.exact = engine.n_topics <= DENSE_MAX
-        n = engine.n_topics
-        pm = page_model(engine)
-        # fit the ranker and build the feature space once, before any fork
-        _ = pm.ranker, pm.space
-        _WORK["engine"] = engine
-        if self.exact:
-            self.full = np.empty((n, n))
-
-            def store(bounds, part):
-                self.full[bounds[0] : bounds[1]] = part
-
-            _fan_out(_affinity_rows, _ranges(n, DENSE_BATCH), store)
-        else:
-            keep = min(TRUNCATE, n)
-            self.keep_idx = np.empty((n, keep), dtype=np.int32)
-            self.keep_val = np.empty((n, keep), dtype=np.float32)
-
-            def store(bounds, part):
-                lo, hi = bounds
-                self.keep_idx[lo:hi], self.keep_val[lo:hi] = part
-
-            _fan_out(_truncated_rows, _ranges(n, BATCH * 32), store)
-        if progress:
-            progress("topic affinities", n, n)
+    n: int
+    full: np.ndarray | None = None  # (n, n) when exact
+    keep_idx: np.ndarray | None = None  # (n, keep) int32 otherwise
+    keep_val: np.ndarray | None = None  # (n, keep) float32
 
     def rows(self, seeds: list[int]) -> np.ndarray:
-        if self.exact:
+        if self.full is not None:
             return self.full[seeds]
-        out = np.empty((len(seeds), self.engine.n_topics))
+        out = np.empty((len(seeds), self.n))
         for i, s in enumerate(seeds):
             out[i] = self.keep_val[s].min()
             out[i, self.keep_idx[s]] = self.keep_val[s]
         return out
 
 
-def _affinity_rows(bounds: tuple[int, int]) -> np.ndarray:
-    """Whole affinity rows of topics lo..hi-1 (one PageRank batch)."""
-    engine = _WORK["engine"]
-    return page_model(engine).affinities(list(range(*bounds)))
+@dataclass
+class _Build:
+    """What every task of one build reads: the engine (its matrices and fitted
+    models) and how rows are computed. Shipped to each worker once (``share``);
+    the engine travels without its content (``Engine.__getstate__``)."""
+
+    engine: Engine
+    walk: str  # "exact", "power" or "push"
+    keep: int
+    tolerance: float
 
 
-def _truncated_rows(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The TRUNCATE best affinities of topics lo..hi-1, in batches of BATCH."""
-    engine = _WORK["engine"]
-    pm = page_model(engine)
+def _topic_rows(build: _Build, bounds: tuple[int, int]):
+    """Affinity rows of topics lo..hi-1: whole rows (exact), else each row's ``keep``
+    best as (ids, values), by power iterations in batches of BATCH or by push."""
+    pm = page_model(build.engine)
     lo, hi = bounds
-    keep = min(TRUNCATE, engine.n_topics)
-    idx = np.empty((hi - lo, keep), dtype=np.int32)
-    val = np.empty((hi - lo, keep), dtype=np.float32)
+    if build.walk == "exact":
+        return pm.affinities(list(range(lo, hi)))
+    idx = np.empty((hi - lo, build.keep), dtype=np.int32)
+    val = np.empty((hi - lo, build.keep), dtype=np.float32)
     for start in range(lo, hi, BATCH):
-        rows = pm.affinities(list(range(start, min(hi, start + BATCH))), batch=True)
-        part = np.argpartition(-rows, keep - 1, axis=1)[:, :keep]
-        idx[start - lo : start - lo + len(rows)] = part
-        val[start - lo : start - lo + len(rows)] = np.take_along_axis(rows, part, axis=1)
+        seeds = list(range(start, min(hi, start + BATCH)))
+        rows = slice(start - lo, start - lo + len(seeds))
+        if build.walk == "push":
+            idx[rows], val[rows] = pm.top_affinities(seeds, build.keep, build.tolerance)
+            continue
+        aff = pm.affinities(seeds, batch=True)
+        part = np.argpartition(-aff, build.keep - 1, axis=1)[:, : build.keep]
+        idx[rows], val[rows] = part, np.take_along_axis(aff, part, axis=1)
     return idx, val
 
 
-# Objects forked workers read (set before the fork, inherited copy-on-write).
-_WORK: dict = {}
-# Below this many pages (or topics) one process is quicker than starting a pool.
-PARALLEL_MIN = 5_000
-
-
-def _ranges(total: int, size: int) -> list[tuple[int, int]]:
-    return [(lo, min(total, lo + size)) for lo in range(0, total, size)]
-
-
-def _fan_out(func, ranges: list[tuple[int, int]], consume) -> None:
-    """``consume(range, func(range))`` for every range, in order. This process takes
-    a share of the ranges and forked workers the rest, so every core works; each
-    result is consumed as it arrives, so they are never all in memory at once."""
-    total = ranges[-1][1] if ranges else 0
-    cores = min(os.cpu_count() or 1, 8)
-    if total < PARALLEL_MIN or cores < 2 or "fork" not in mp.get_all_start_methods():
-        for r in ranges:
-            consume(r, func(r))
-        return
-    own = max(1, len(ranges) // cores)
-    with ProcessPoolExecutor(cores - 1, mp_context=mp.get_context("fork")) as pool:
-        pending = pool.map(func, ranges[own:])
-        for r in ranges[:own]:
-            consume(r, func(r))
-        for r, result in zip(ranges[own:], pending, strict=True):
-            consume(r, result)
-
-
-def _page_rows(bounds: tuple[int, int]) -> tuple[_Lists, _Lists]:
+def _page_rows(build: _Build, aff: _Affinities, bounds: tuple[int, int]) -> tuple[_Lists, _Lists]:
     """Candidate lists for index rows lo..hi-1 (topic pages, then comparisons)."""
-    engine, aff, dtype = _WORK["engine"], _WORK["affinities"], _WORK["dtype"]
+    engine = build.engine
     pm = page_model(engine)
+    dtype = np.float64 if build.walk == "exact" else np.float32
     n = engine.n_topics
     lo, hi = bounds
     comps = _Lists.empty(hi - lo, CANDIDATES, dtype)
@@ -334,31 +311,154 @@ def _page_rows(bounds: tuple[int, int]) -> tuple[_Lists, _Lists]:
     return comps, topics
 
 
-def build_index(tg_or_engine: TopicGraph | Engine, progress=None) -> SuggestionIndex:
-    """Compute every page's ranked candidates with the default method."""
+# ---------------------------------------------------------------- where tasks run
+
+# $PICKGRAPH_SCHEDULER: where builds run their tasks when the caller does not say:
+# "local" (a LocalCluster on this machine), "serial" (this process), or the address
+# of a dask scheduler (tcp://host:8786). Unset: a LocalCluster when the build has at
+# least PARALLEL_MIN pages, else this process.
+SCHEDULER_ENV = "PICKGRAPH_SCHEDULER"
+# Below this many pages one process is quicker than starting a cluster (a few seconds).
+PARALLEL_MIN = 5_000
+
+
+class Tasks:
+    """Runs a function over ranges, in this process or on a dask cluster.
+
+    ``share`` hands every task the same object: on a cluster it is sent to each
+    worker once and read from the worker's memory by every task there, never
+    pickled into a task. ``run`` calls ``consume(item, func(*shared, item))`` for
+    every item, in the order results arrive, so they are never all held at once.
+    """
+
+    def __init__(self, client=None, where: str = "serial"):
+        self.client = client
+        self.where = where
+        self.workers = len(client.scheduler_info()["workers"]) if client is not None else 1
+
+    def share(self, obj):
+        if self.client is None:
+            return obj
+        return self.client.scatter(obj, broadcast=True, hash=False)
+
+    def run(self, func, shared: tuple, items: list, consume) -> None:
+        if self.client is None:
+            for item in items:
+                consume(item, func(*shared, item))
+            return
+        from dask.distributed import as_completed  # see open_tasks
+
+        pending = {self.client.submit(func, *shared, item, pure=False): item for item in items}
+        for future, result in as_completed(list(pending), with_results=True):
+            consume(pending.pop(future), result)
+
+
+@contextmanager
+def open_tasks(scheduler=None, parallel: bool = False, workers: int | None = None):
+    """Where to run tasks: ``scheduler`` is "serial", "local" (a LocalCluster of
+    ``workers`` processes on 127.0.0.1, closed on exit), a scheduler's address, or
+    a dask Client to use as it is; None reads $PICKGRAPH_SCHEDULER, and if that is
+    unset too, a LocalCluster when ``parallel`` (the work is worth one), else
+    serial."""
+    if scheduler is None:
+        scheduler = os.environ.get(SCHEDULER_ENV, "").strip() or None
+    if scheduler is None:
+        scheduler = "local" if parallel and _cores() > 1 else "serial"
+    if scheduler == "serial":
+        yield Tasks()
+        return
+    if not isinstance(scheduler, str):
+        yield Tasks(scheduler, "client")
+        return
+    # imported here: dask.distributed takes half a second to import, which every
+    # command and serving worker that never runs a parallel build would pay
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler != "local":
+        with Client(scheduler) as client:
+            yield Tasks(client, scheduler)
+        return
+    cluster = LocalCluster(
+        n_workers=workers or _cores(),
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        # its health and metrics routes on a free port, on loopback like the rest
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+    )
+    with cluster, Client(cluster) as client:
+        yield Tasks(client, "local")
+
+
+def _cores() -> int:
+    return min(os.cpu_count() or 1, 8)
+
+
+def _ranges(total: int, size: int) -> list[tuple[int, int]]:
+    return [(lo, min(total, lo + size)) for lo in range(0, total, size)]
+
+
+def build_index(
+    tg_or_engine: TopicGraph | Engine,
+    progress=None,
+    scheduler=None,
+    walk: str = "push",
+    parallel_min: int = PARALLEL_MIN,
+) -> SuggestionIndex:
+    """Compute every page's ranked candidates with the default method.
+
+    ``scheduler`` says where the tasks run (``open_tasks``; by default a LocalCluster
+    for builds of at least ``parallel_min`` pages); the index is the same wherever
+    they run. Past DENSE_MAX topics each topic's best entries come from a local push
+    (``walk="push"``) or from full power iterations (``"power"``, the reference the
+    push is measured against). ``progress(stage, done, total)`` is called as ranges
+    finish.
+    """
+    if walk not in ("push", "power"):
+        raise ValueError(f"walk must be 'push' or 'power', not {walk!r}")
     start = time.perf_counter()
     engine = tg_or_engine if isinstance(tg_or_engine, Engine) else Engine(tg_or_engine)
     n, m = engine.n_topics, len(engine.comparison_ends)
-    try:
-        affinities = _Affinities(engine, progress)
+    page_model(engine).prepare()
+    exact = n <= DENSE_MAX
+    build = _Build(engine, "exact" if exact else walk, min(TRUNCATE, n), PUSH_TOLERANCE)
+    with open_tasks(scheduler, parallel=n + m >= parallel_min) as tasks:
+        shared = tasks.share(build)
+        if exact:
+            aff = _Affinities(n, full=np.empty((n, n)))
+        else:
+            shape = (n, build.keep)
+            aff = _Affinities(
+                n, keep_idx=np.empty(shape, np.int32), keep_val=np.empty(shape, np.float32)
+            )
+        done = [0]
+
+        def store_rows(bounds, part):
+            lo, hi = bounds
+            if exact:
+                aff.full[lo:hi] = part
+            else:
+                aff.keep_idx[lo:hi], aff.keep_val[lo:hi] = part
+            _report(progress, "topic affinities", done, hi - lo, n)
+
+        size = DENSE_BATCH if exact else BATCH * 32
+        tasks.run(_topic_rows, (shared,), _ranges(n, size), store_rows)
         t_vectors = time.perf_counter() - start
         # float64 keeps small builds bit-identical to on-demand pages; float32 halves a
         # large index (whose lists are approximate anyway)
-        dtype = np.float64 if affinities.exact else np.float32
+        dtype = np.float64 if exact else np.float32
         comps = _Lists.empty(n + m, CANDIDATES, dtype)
         topics = _Lists.empty(n + m, MAX_LIMIT, dtype)
+        done = [0]
 
-        def store(bounds, part):
+        def store_pages(bounds, part):
             comps.copy_rows(bounds[0], part[0])
             topics.copy_rows(bounds[0], part[1])
+            _report(progress, "pages", done, bounds[1] - bounds[0], n + m)
 
         # rows 0..n-1 are topic pages, n..n+m-1 comparison pages
-        _WORK.update(engine=engine, affinities=affinities, dtype=dtype)
-        _fan_out(_page_rows, _ranges(n + m, 5_000), store)
-    finally:
-        _WORK.clear()
-    if progress:
-        progress("pages", n + m, n + m)
+        tasks.run(_page_rows, (shared, tasks.share(aff)), _ranges(n + m, 5_000), store_pages)
     index = SuggestionIndex(
         engine,
         engine.tg.version,
@@ -371,6 +471,15 @@ def build_index(tg_or_engine: TopicGraph | Engine, progress=None) -> SuggestionI
         "pages": n + m,
         "vectors_s": round(t_vectors, 3),
         "total_s": round(time.perf_counter() - start, 3),
-        "exact": affinities.exact,
+        "exact": exact,
+        "walk": build.walk,
+        "tasks": tasks.where,
+        "workers": tasks.workers,
     }
     return index
+
+
+def _report(progress, stage: str, done: list[int], count: int, total: int) -> None:
+    done[0] += count
+    if progress:
+        progress(stage, done[0], total)

@@ -16,7 +16,9 @@ import scipy.sparse as sp
 from pickgraph.graph.errors import BadRequest
 
 from .core import Engine
+from .features import FeatureSpace
 from .ppr import PPR, PPRParams
+from .ranker import LinearModel, fit_topic_model
 from .scoring import AA_WEIGHT, adamic_adar_rows, blended_scores
 
 __all__ = ["DEFAULT_METHOD", "METHODS", "Method", "get_method"]
@@ -32,10 +34,6 @@ class Method:
 
     def topic_scores(self, engine: Engine, seeds: list[int]) -> np.ndarray:
         raise NotImplementedError
-
-    def pair_score(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Score of a comparison from its two endpoints' scores."""
-        return np.sqrt(np.clip(a, 0, None) * np.clip(b, 0, None))
 
 
 class PersonalizedPageRank(Method):
@@ -86,15 +84,13 @@ class LearnedRanker(Method):
     )
     ties = False
 
-    def model(self, engine: Engine):
-        from .ranker import fit_topic_model
-
+    @staticmethod
+    def model(engine: Engine) -> LinearModel:
+        """The ranker fitted on ``engine``'s graph, fitted once per engine."""
         return engine.derived("topic-model", lambda: fit_topic_model(engine))
 
     def topic_scores(self, engine, seeds):
-        from .features import FeatureSpace
-
-        space = engine.derived("feature-space", lambda: FeatureSpace(engine))
+        space = FeatureSpace.of(engine)
         model = self.model(engine)
         logits = [model.logits(space.columns(s)) for s in seeds]
         return logits[0] if len(logits) == 1 else np.max(logits, axis=0)
@@ -164,9 +160,7 @@ class NeighbourhoodMethod(Method):
         deg = np.asarray(adj.sum(axis=1)).ravel()
         if self.kind == "common-neighbours" or self.kind == "jaccard":
             weight = np.ones_like(deg)
-        elif self.kind == "adamic-adar":
-            weight = np.where(deg > 1, 1.0 / np.log(np.maximum(deg, 2)), 0.0)
-        else:  # resource allocation
+        else:  # resource allocation (Adamic-Adar is scored above)
             weight = np.where(deg > 0, 1.0 / np.maximum(deg, 1), 0.0)
         paths = adj[seeds] @ sp.diags(weight) @ adj[:, : engine.n_topics]
         scores = np.asarray(paths.sum(axis=0)).ravel()

@@ -23,8 +23,10 @@ import numpy as np
 from .candidates import CANDIDATES, MAX_LIMIT, PageCandidates
 from .core import Engine
 from .features import FEATURES, FeatureSpace
-from .ppr import slice_positions
-from .ranker import LinearModel, fit_topic_model
+from .methods import LearnedRanker
+from .ppr import distinct
+from .ranker import LinearModel
+from .scoring import aa_right, comparisons_touching
 
 __all__ = [
     "COMPARISON_FEATURES",
@@ -124,11 +126,22 @@ class PageModel:
 
     @cached_property
     def space(self) -> FeatureSpace:
-        return self.engine.derived("feature-space", lambda: FeatureSpace(self.engine))
+        return FeatureSpace.of(self.engine)
 
     @cached_property
     def ranker(self) -> LinearModel:
-        return self.engine.derived("topic-model", lambda: fit_topic_model(self.engine))
+        return LearnedRanker.model(self.engine)
+
+    def prepare(self) -> PageModel:
+        """Derive now everything scoring reads from the content (the ranker, the
+        feature space's tables, the PageRank operator), so that a copy shipped without
+        the content (an index build's workers) can score pages."""
+        e, space = self.engine, self.space
+        _ = self.ranker, self.background, e.node_adjacency
+        _ = space.kinds, space.domains, space.hubness, space.tag_vectors, space.tag_vectors_t
+        _ = space.text_vectors, space.text_vectors_t, space.ppr.columns
+        aa_right(e, True), aa_right(e, False)
+        return self
 
     # ------------------------------------------------------------ per seed
     def affinities(self, seeds: list[int], batch: bool = False) -> np.ndarray:
@@ -137,6 +150,37 @@ class PageModel:
         With ``batch`` the seeds' PageRanks are one block product (stacks, large index
         builds), equal to the one-by-one result up to rounding."""
         return self.inputs(seeds, batch, relations=False)[0]
+
+    def top_affinities(
+        self, seeds: list[int], keep: int, tolerance: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each seed's ``keep`` best affinities, as ids (len(seeds), keep) and values,
+        with work bounded by each seed's neighbourhood: its PageRank by local push
+        (``PPR.push`` with ``tolerance``), its features read where some neighbourhood
+        feature is non-zero, and, of every other topic (whose affinity then depends on
+        kind, domain and hubness only), the few that could rank among the ``keep``
+        best (``background``). Equal to the best ``keep`` of the whole row
+        (``affinities``) but for the push's error and the order of ties."""
+        n = self.engine.n_topics
+        walks = self.space.ppr.push(seeds, tolerance)
+        ids = np.empty((len(seeds), keep), dtype=np.int32)
+        values = np.empty((len(seeds), keep), dtype=np.float32)
+        for j, seed in enumerate(seeds):
+            lo, hi = walks.indptr[j], walks.indptr[j + 1]
+            reached, mass = walks.indices[lo:hi], walks.data[lo:hi]
+            topics = reached < n
+            f = self.space.seed_features(seed, (reached[topics], mass[topics]), local=True)
+            near = f.support()
+            cand = distinct(np.r_[near, self.background.candidates(seed, keep + len(near))])
+            logits = self.ranker.logits(f.at(cand))
+            logits[cand == seed] = ON_PAGE
+            best = np.argpartition(-logits, keep - 1)[:keep]
+            ids[j], values[j] = cand[best], logits[best]
+        return ids, values
+
+    @cached_property
+    def background(self) -> Background:
+        return Background(self.space, self.ranker)
 
     def relations(self, seeds: list[int]) -> dict[str, np.ndarray]:
         """Per topic: compared with / related to / same kind as a seed, tag and word
@@ -154,7 +198,7 @@ class PageModel:
         n = self.engine.n_topics
         ppr = None
         if batch:
-            ppr = self.space.ppr.vectors_sparse_start([[s] for s in seeds])[:n]
+            ppr = self.space.ppr.vectors([[s] for s in seeds], sparse_start=True)[:n]
         aff = np.empty((len(seeds), n))
         tags, text = [], []
         for i, s in enumerate(seeds):
@@ -194,34 +238,40 @@ class PageModel:
         self, seeds: list[int], cand: np.ndarray, aff: np.ndarray, rel: dict, page: str
     ) -> np.ndarray:
         e = self.engine
-        ends = e.comparison_ends[cand]  # (m, 2)
+        # the two sides as two columns: elementwise operations on them cost a fraction
+        # of reductions along rows of two
+        ends = e.comparison_ends[cand]
+        first, second = ends[:, 0], ends[:, 1]
         best = aff.max(axis=0)
         on_page = np.zeros(e.n_topics, dtype=bool)
         on_page[seeds] = True
-        side_on = on_page[ends]
-        a = np.where(side_on, ON_PAGE, best[ends])
+        on1, on2 = on_page[first], on_page[second]
+        a1, a2 = np.where(on1, ON_PAGE, best[first]), np.where(on2, ON_PAGE, best[second])
         # a side that is on the page contributes nothing to the counts below
-        off = ~side_on
-        tags = np.where(side_on, 1.0, rel["tags"][ends])
-        text = np.where(side_on, 1.0, rel["text"][ends])
-        kinds = self.space.kinds[ends]
-        return np.column_stack(
-            [
-                side_on.any(axis=1),
-                a.min(axis=1),
-                a.max(axis=1),
-                (rel["compared"][ends] & off).sum(axis=1),
-                (rel["related"][ends] & off).sum(axis=1),
-                (off.all(axis=1))
-                & ((rel["related_to"][ends[:, 0]] & rel["related_to"][ends[:, 1]]) != 0),
-                (rel["kind"][ends] & off).sum(axis=1),
-                tags.min(axis=1),
-                text.min(axis=1),
-                kinds[:, 0] == kinds[:, 1],
-                np.full(len(cand), page == "topic"),
-                np.full(len(cand), page == "stack"),
-            ]
-        ).astype(np.float64)
+        off1, off2 = ~on1, ~on2
+
+        def count(flags: np.ndarray) -> np.ndarray:  # of the sides that are off the page
+            return np.add(flags[first] & off1, flags[second] & off2, dtype=np.float64)
+
+        def low(values: np.ndarray) -> np.ndarray:  # of the weaker side, 1 when on the page
+            return np.minimum(np.where(on1, 1.0, values[first]), np.where(on2, 1.0, values[second]))
+
+        kinds = self.space.kinds
+        related_to = rel["related_to"]
+        out = np.empty((len(cand), len(COMPARISON_FEATURES)))
+        out[:, 0] = on1 | on2
+        out[:, 1] = np.minimum(a1, a2)
+        out[:, 2] = np.maximum(a1, a2)
+        out[:, 3] = count(rel["compared"])
+        out[:, 4] = count(rel["related"])
+        out[:, 5] = off1 & off2 & ((related_to[first] & related_to[second]) != 0)
+        out[:, 6] = count(rel["kind"])
+        out[:, 7] = low(rel["tags"])
+        out[:, 8] = low(rel["text"])
+        out[:, 9] = kinds[first] == kinds[second]
+        out[:, 10] = page == "topic"
+        out[:, 11] = page == "stack"
+        return out
 
     def topic_features(self, cand: np.ndarray, aff: np.ndarray, rel: dict, page: str) -> np.ndarray:
         best = aff.max(axis=0)
@@ -259,17 +309,15 @@ class PageModel:
         else:
             rel = self.relations(seeds)
         best = aff.max(axis=0)
-        m = len(e.comparison_slugs)
+        m = len(e.comparison_ends)
         if m <= FULL_SCAN:
             cand = np.arange(m)
             topics = np.arange(e.n_topics)
         else:
             k = min(NEAR, e.n_topics)
             near = np.argpartition(-best, k - 1)[:k]
-            near = np.union1d(near, np.r_[seeds, *[e.partners(s) for s in seeds]])
-            cand = np.unique(
-                e.topic_comparisons.indices[slice_positions(e.topic_comparisons, near)[0]]
-            )
+            near = distinct(np.r_[near, seeds, *[e.partners(s) for s in seeds]])
+            cand = comparisons_touching(e, near)
             topics = near
         cand = cand[~np.isin(cand, np.asarray(skip_comparisons, dtype=np.int64))]
         topics = topics[~np.isin(topics, np.asarray(skip_topics, dtype=np.int64))]
@@ -280,6 +328,60 @@ class PageModel:
         oc = np.lexsort((cand, -pc))[:CANDIDATES]
         ot = np.lexsort((topics, -pt))[:MAX_LIMIT]
         return PageCandidates(cand[oc], pc[oc], topics[ot], pt[ot])
+
+
+class Background:
+    """Topics in no seed's neighbourhood, best first.
+
+    A topic that no neighbourhood feature of a seed reaches (no PageRank mass, no
+    shared neighbour, tag or word) differs from the others only by kind, domain and
+    hubness: within each of the four classes "same kind as the seed or not" times
+    "same domain or not", its affinity orders it by hubness alone. So the best
+    ``count`` of each class, read from lists sorted once, hold the best ``count`` of
+    all such topics, whatever the ranker's weights.
+    """
+
+    def __init__(self, space: FeatureSpace, ranker: LinearModel):
+        n = space.engine.n_topics
+        self.kinds, self.domains = space.kinds, space.domains
+        weight = ranker.coef[FEATURES.index("hubness")]
+        self.order = np.lexsort((np.arange(n), -weight * space.hubness))
+        kinds, domains = self.kinds[self.order], self.domains[self.order]
+        self.by_kind = _groups(self.order, kinds)
+        self.by_domain = _groups(self.order, domains)
+        # one key per (kind, domain); domains run from -1 (none) to span - 2
+        self.span = int(self.domains.max(initial=0)) + 2
+        self.by_both = _groups(self.order, kinds * self.span + domains)
+
+    def candidates(self, seed: int, count: int) -> np.ndarray:
+        """Ids holding the best ``count`` of each class for ``seed`` (unsorted)."""
+        kinds, domains = self.kinds, self.domains
+        k, d = kinds[seed], domains[seed]
+        same_kind = self.by_kind[k]
+        if d < 0:  # no domain: "same domain" is false for every topic
+            other = self.order[: count + len(same_kind)]
+            return np.concatenate([same_kind[:count], other[kinds[other] != k][:count]])
+        both = self.by_both.get(k * self.span + d, self.order[:0])
+        same_domain = self.by_domain[d]
+        parts = [both[:count]]
+        if len(both) < len(same_kind):  # same kind, another domain
+            head = same_kind[: count + len(both)]
+            parts.append(head[domains[head] != d][:count])
+        if len(both) < len(same_domain):  # same domain, another kind
+            head = same_domain[: count + len(both)]
+            parts.append(head[kinds[head] != k][:count])
+        if len(same_kind) + len(same_domain) - len(both) < len(self.order):  # neither
+            head = self.order[: count + len(same_kind) + len(same_domain)]
+            parts.append(head[(kinds[head] != k) & (domains[head] != d)][:count])
+        return np.concatenate(parts)
+
+
+def _groups(order: np.ndarray, keys: np.ndarray) -> dict[int, np.ndarray]:
+    """``order`` split by ``keys`` (aligned with it), each part keeping its order."""
+    by_key = np.argsort(keys, kind="stable")
+    values, starts = np.unique(keys[by_key], return_index=True)
+    parts = np.split(order[by_key], starts[1:])
+    return {int(v): part for v, part in zip(values.tolist(), parts, strict=True)}
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from .core import Engine
 
-__all__ = ["PPR", "PPRParams", "slice_positions", "spread"]
+__all__ = ["PPR", "PPRParams", "distinct", "slice_positions", "spread", "spread_entries"]
 
 # Steps of an ad-hoc query done on the seeds' neighbourhood only: after two steps the
 # walk has reached most of the graph and a full product is cheaper.
@@ -51,6 +51,48 @@ def spread(
     values = matrix.data[where] * np.repeat(weights, lengths)
     minor = matrix.shape[0] if matrix.format == "csc" else matrix.shape[1]
     return np.bincount(matrix.indices[where], weights=values, minlength=minor)
+
+
+def spread_entries(
+    matrix: sp.csr_matrix | sp.csc_matrix, major: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``spread`` as the entries it reaches only: (sorted ids, values), so the work
+    is bounded by the slices' entries, not by the matrix's size. Each value is summed
+    in the same order as ``spread`` sums it, so both give the same numbers.
+
+    >>> m = sp.csr_matrix(np.array([[1.0, 0, 2], [0, 3, 0], [4, 0, 0]]))
+    >>> ids, values = spread_entries(m, np.array([0, 2]), np.array([1.0, 0.5]))
+    >>> ids.tolist(), values.tolist()
+    ([0, 2], [3.0, 2.0])
+    """
+    where, lengths = slice_positions(matrix, major)
+    values = matrix.data[where] * np.repeat(weights, lengths)
+    ids, inverse = np.unique(matrix.indices[where], return_inverse=True)
+    return ids, np.bincount(inverse, weights=values, minlength=len(ids))
+
+
+def distinct(ids: np.ndarray) -> np.ndarray:
+    """The distinct values of ``ids``, sorted (numpy's unique hashes first, which is
+    several times slower on the few thousand ids of a neighbourhood).
+
+    >>> distinct(np.array([3, 1, 3, 2])).tolist()
+    [1, 2, 3]
+    """
+    ids = np.sort(ids)
+    return ids[np.r_[True, ids[1:] != ids[:-1]]] if len(ids) else ids
+
+
+def _sum_by_key(keys: np.ndarray, values: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``keys`` (sorted, all below ``space``) and the sum of the values
+    of each, added in input order either way: by sorting when the keys are few, by
+    counting into a dense array when they are many (a sort costs more than a pass
+    over ``space``)."""
+    if len(keys) * 16 < space:
+        distinct, inverse = np.unique(keys, return_inverse=True)
+        return distinct, np.bincount(inverse, weights=values, minlength=len(distinct))
+    sums = np.bincount(keys, weights=values, minlength=space)
+    distinct = np.flatnonzero(np.bincount(keys, minlength=space))
+    return distinct, sums[distinct]
 
 
 @dataclass(frozen=True)
@@ -107,80 +149,114 @@ class PPR:
         return engine.derived(("ppr", params), lambda: cls(engine, params))
 
     def vector(self, seeds: list[int]) -> np.ndarray:
-        """Stationary distribution over all nodes for a uniform restart on ``seeds``.
+        """Visiting probabilities of all nodes for a uniform restart on ``seeds``.
 
         The first steps touch only the seeds' neighbourhood, so they multiply just
         those columns; the rest are full sparse matrix-vector products.
         """
-        p = self.params
-        n = self.engine.n_nodes
-        s = np.zeros(n, dtype=DTYPE)
-        s[seeds] = 1.0 / len(seeds)
-        keep = DTYPE(1.0 - p.restart)
-        x = s
-        steps = 0
-        while steps < min(SPARSE_STEPS, p.iterations):
-            support = np.flatnonzero(x)
-            x = spread(self.columns, support, x[support]).astype(DTYPE)
-            x *= keep
-            x[seeds] += DTYPE(p.restart / len(seeds))
-            steps += 1
-        restart = DTYPE(p.restart) * s
-        for _ in range(p.iterations - steps):
-            x = self.transition @ x
-            x *= keep
-            x += restart
-        return x
+        start = np.zeros(self.engine.n_nodes, dtype=DTYPE)
+        start[seeds] = 1.0 / len(seeds)
+        return self.walk(start, local_steps=SPARSE_STEPS)
 
-    @cached_property
-    def columns(self) -> sp.csc_matrix:
-        """The transition matrix by columns, for the sparse first steps."""
-        return self.transition.tocsc()
+    def vectors(self, seed_sets: list[list[int]], sparse_start: bool = False) -> np.ndarray:
+        """One distribution per seed set, as columns (a batch).
 
-    def vectors(self, seed_sets: list[list[int]]) -> np.ndarray:
-        """One stationary distribution per seed set, as columns (a batch)."""
-        s = np.zeros((self.engine.n_nodes, len(seed_sets)), dtype=DTYPE)
+        With ``sparse_start`` the first steps are sparse matrix products: the early
+        iterates only cover the seeds' neighbourhoods, so multiplying them as sparse
+        matrices skips the zeros a dense block would carry (large builds). Equal to
+        the dense start up to rounding.
+        """
+        n, b = self.engine.n_nodes, len(seed_sets)
+        rows, cols, vals = [], [], []
         for j, seeds in enumerate(seed_sets):
-            s[seeds, j] = 1.0 / len(seeds)
-        return self._iterate(s)
+            unique = np.unique(np.asarray(seeds, dtype=np.int64))
+            rows.append(unique)
+            cols.append(np.full(len(unique), j))
+            vals.append(np.full(len(unique), 1.0 / len(seeds), dtype=DTYPE))
+        coords = (np.concatenate(rows), np.concatenate(cols)) if b else ([], [])
+        start = sp.csr_matrix((np.concatenate(vals) if b else [], coords), shape=(n, b))
+        if sparse_start:
+            return self.walk(start.astype(DTYPE), local_steps=SPARSE_STEPS)
+        return self.walk(start.toarray().astype(DTYPE, copy=False))
 
-    def vectors_sparse_start(self, seed_sets: list[list[int]]) -> np.ndarray:
-        """As ``vectors``, with the first steps as sparse products (large builds).
+    def walk(self, start: np.ndarray | sp.csr_matrix, local_steps: int = 0) -> np.ndarray:
+        """The power iteration every PageRank here runs: ``iterations`` times
+        x <- (1 - restart) T x + restart start, from x = start (a vector, or a block of
+        columns, dense or sparse).
 
-        The early iterates only cover the seeds' neighbourhoods, so multiplying them
-        as sparse matrices skips the zeros a dense block would carry. Equal to
-        ``vectors`` up to rounding.
+        The first ``local_steps`` products are local: a vector spreads only its
+        non-zero entries (summed in float64), a sparse block stays sparse. The others
+        are sparse-times-dense products in float32. Returns a dense array.
         """
         p = self.params
-        n, b = self.engine.n_nodes, len(seed_sets)
-        rows = [s for seeds in seed_sets for s in seeds]
-        cols = [j for j, seeds in enumerate(seed_sets) for _ in seeds]
-        vals = [1.0 / len(seeds) for seeds in seed_sets for _ in seeds]
-        start = sp.csr_matrix((np.array(vals, DTYPE), (rows, cols)), shape=(n, b))
         keep = DTYPE(1.0 - p.restart)
         restart = start * DTYPE(p.restart)
         x = start
-        steps = min(SPARSE_STEPS, p.iterations)
-        for _ in range(steps):
-            x = (self.transition @ x) * keep + restart
-        x = x.toarray()
-        dense_restart = restart.toarray()
-        for _ in range(p.iterations - steps):
-            x = self.transition @ x
-            x *= keep
-            x += dense_restart
-        return x
+        for step in range(p.iterations):
+            if step < local_steps and sp.issparse(x):
+                x = self.transition @ x
+            elif step < local_steps:
+                support = np.flatnonzero(x)
+                x = spread(self.columns, support, x[support]).astype(DTYPE)
+            else:
+                if sp.issparse(x):
+                    x, restart = x.toarray(), restart.toarray()
+                x = self.transition @ x
+            if sp.issparse(x):
+                x = x * keep + restart
+            else:
+                x *= keep
+                x += restart
+        return x.toarray() if sp.issparse(x) else x
 
-    def _iterate(self, s: np.ndarray) -> np.ndarray:
+    @cached_property
+    def columns(self) -> sp.csc_matrix:
+        """The transition matrix by columns, for the local first steps."""
+        return self.transition.tocsc()
+
+    def push(self, seeds: np.ndarray | list[int], tolerance: float) -> sp.csc_matrix:
+        """Each seed's walk (column j as ``vectors([[seeds[j]]])[:, 0]``) by local
+        push: a (n_nodes, len(seeds)) sparse matrix, where work per seed depends on
+        its neighbourhood, not on the graph's size.
+
+        The walk is taken level by level (level k holds the mass that has made k
+        steps). Each level keeps its ``restart`` share where it is; a node passes
+        the rest of its mass on to its neighbours only while that mass is at least
+        ``tolerance`` times the node's degree, else the rest is dropped. So no entry
+        exceeds the power iteration's, and none falls short of it by more than
+        ``iterations * (1 - restart) * tolerance * degree(v)``: the graph is
+        undirected, so the mass a walk from u leaves at v is d(v) / d(u) times the
+        mass a walk from v leaves at u, and the dropped mass of a level, at most
+        tolerance * d(u) per node u, adds at most tolerance * d(v) at v. Summed in
+        float64.
+        """
         p = self.params
-        x = s
-        keep = DTYPE(1.0 - p.restart)
-        restart = DTYPE(p.restart) * s
+        n = self.engine.n_nodes
+        seeds = np.asarray(seeds, dtype=np.int64)
+        cols = self.columns
+        weights = self._columns64
+        limit = tolerance * self.degree
+        key = np.arange(len(seeds), dtype=np.int64) * n + seeds
+        mass = np.ones(len(seeds))
+        kept_keys, kept = [], []
         for _ in range(p.iterations):
-            x = self.transition @ x
-            x *= keep
-            x += restart
-        return x
+            kept_keys.append(key)
+            kept.append(mass * p.restart)
+            node = key % n
+            moving = mass >= limit[node]
+            key, mass, node = key[moving], mass[moving], node[moving]
+            where, lengths = slice_positions(cols, node)
+            targets = np.repeat(key - node, lengths) + cols.indices[where]
+            step = weights[where] * np.repeat(mass * (1.0 - p.restart), lengths)
+            key, mass = _sum_by_key(targets, step, n * len(seeds))
+        kept_keys.append(key)  # the last level's mass stays where it is
+        kept.append(mass)
+        key, values = _sum_by_key(np.concatenate(kept_keys), np.concatenate(kept), n * len(seeds))
+        return sp.csc_matrix((values, (key % n, key // n)), shape=(n, len(seeds)))
+
+    @cached_property
+    def _columns64(self) -> np.ndarray:
+        return self.columns.data.astype(np.float64)
 
     def topic_scores(self, seeds: list[int]) -> np.ndarray:
         """Damped PageRank mass of every topic (tags dropped)."""

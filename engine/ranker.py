@@ -89,6 +89,7 @@ def fit_topic_model(engine: Engine, plan: TrainingPlan = TRAINING) -> LinearMode
     >>> m.names == FEATURES and m.positives > 100
     True
     """
+    # imported here for the reason given in features.FeatureSpace.text_vectors
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 

@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .core import Engine
-from .ppr import PPR, PPRParams, slice_positions, spread
+from .ppr import PPR, PPRParams, distinct, slice_positions, spread
 
 __all__ = [
     "AA_WEIGHT",
@@ -20,7 +20,10 @@ __all__ = [
     "adamic_adar_sum",
     "blend",
     "blended_scores",
+    "cap_seeds",
+    "comparisons_touching",
     "diversify",
+    "pair_scores",
     "rank_comparisons",
     "rank_topics",
 ]
@@ -100,9 +103,9 @@ def blended_scores(
     return blend(p, aa, aa_weight)
 
 
-def _capped(scores: np.ndarray, seeds: list[int]) -> np.ndarray:
-    """Seeds score no higher than the best other topic, so that comparisons of the
-    query's own topics do not fill every slot by default."""
+def cap_seeds(scores: np.ndarray, seeds: list[int]) -> np.ndarray:
+    """A copy of ``scores`` in which the seeds score no higher than the best other
+    topic, so that comparisons of the query's own topics do not fill every slot."""
     s = np.asarray(scores, dtype=np.float64).copy()
     if len(seeds) and len(seeds) < len(s):
         mask = np.ones(len(s), dtype=bool)
@@ -110,6 +113,32 @@ def _capped(scores: np.ndarray, seeds: list[int]) -> np.ndarray:
         cap = s[mask].max()
         s[seeds] = np.minimum(s[seeds], cap)
     return s
+
+
+def pair_scores(scores: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The score of comparisons with sides ``ends`` (rows of two topic ids):
+    sqrt(score[C] * score[D]), a negative side counting as 0, so both sides must be
+    close to the query.
+
+    >>> pair_scores(np.array([0.25, 1.0, -2.0]), np.array([[0, 1], [1, 2]])).tolist()
+    [0.5, 0.0]
+    """
+    return np.sqrt(np.clip(scores[ends[:, 0]], 0, None) * np.clip(scores[ends[:, 1]], 0, None))
+
+
+def comparisons_touching(engine: Engine, topics: np.ndarray | list[int]) -> np.ndarray:
+    """Ids of the comparisons with a side among ``topics``, sorted, each once: the
+    candidates of a page whose best topics are ``topics``.
+
+    >>> from pickgraph import graph
+    >>> e = Engine(graph.load())
+    >>> pg = e.topic_id["postgresql"]
+    >>> np.array_equal(comparisons_touching(e, [pg]), np.sort(e.comparisons_of(pg)))
+    True
+    """
+    m = engine.topic_comparisons
+    ids = np.asarray(topics, dtype=np.int64)
+    return distinct(m.indices[slice_positions(m, ids)[0]])
 
 
 def _top_arrays(ids: np.ndarray, values: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -136,8 +165,8 @@ def rank_comparisons(
     exclude: set[int] | frozenset[int] = frozenset(),
     count: int = 150,
 ) -> list[tuple[int, float]]:
-    """The ``count`` best comparisons by sqrt(score[C] * score[D]), no diversity."""
-    s = _capped(scores, seeds)
+    """The ``count`` best comparisons by ``pair_scores`` (seeds capped), no diversity."""
+    s = cap_seeds(scores, seeds)
     ends = engine.comparison_ends
     m = len(ends)
     if m == 0:
@@ -147,23 +176,15 @@ def rank_comparisons(
         n = min(engine.n_topics, max(64, 2 * want))
         top = np.argpartition(-s, n - 1)[:n]
         threshold = s[top].min()
-        cand = np.unique(_rows(engine.topic_comparisons, top))
-        cand_scores = np.sqrt(
-            np.clip(s[ends[cand, 0]], 0, None) * np.clip(s[ends[cand, 1]], 0, None)
-        )
+        cand = comparisons_touching(engine, top)
+        cand_scores = pair_scores(s, ends[cand])
         # Any other comparison has both ends below the threshold, so scores below it:
         # if enough candidates beat it, the top of the list is exact.
         if (cand_scores > threshold).sum() >= want:
             ranked = _top(cand, cand_scores, want)
             return [(c, v) for c, v in ranked if c not in exclude][:count]
-    pair = np.sqrt(np.clip(s[ends[:, 0]], 0, None) * np.clip(s[ends[:, 1]], 0, None))
-    ranked = _top(np.arange(m), pair, want)
+    ranked = _top(np.arange(m), pair_scores(s, ends), want)
     return [(c, v) for c, v in ranked if c not in exclude][:count]
-
-
-def _rows(m: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
-    """The column indices of several CSR rows, concatenated, without building a matrix."""
-    return m.indices[slice_positions(m, rows)[0]]
 
 
 def rank_topics(
