@@ -12,7 +12,11 @@ import json
 import sys
 
 from .errors import ContentError
+from .export import export
+from .importer import import_pages
 from .loader import check, load
+from .stats import stats
+from .textpage import render_page
 
 __all__ = ["add_content_option", "register", "load_graph", "print_json"]
 
@@ -73,8 +77,6 @@ def cmd_validate(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from .stats import stats
-
     report = check(args.content)
     if report.errors:
         raise ContentError(report.errors)
@@ -91,8 +93,6 @@ def cmd_stats(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .export import export
-
     written = export(load_graph(args), args.format, args.out)
     for path in written:
         print(path)
@@ -100,8 +100,6 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from .importer import import_pages
-
     report = import_pages(args.pages, args.out, args.content, force=args.force)
     if args.json:
         print_json(report.to_dict())
@@ -130,8 +128,6 @@ def cmd_import(args) -> int:
 
 
 def cmd_render(args) -> int:
-    from .textpage import render_page
-
     sys.stdout.write(render_page(load_graph(args), args.slug))
     return 0
 

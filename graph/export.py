@@ -87,7 +87,7 @@ def export(tg: TopicGraph, fmt: str, out: str | Path) -> list[Path]:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if fmt == "csv":
-        from .tables import to_frames
+        from .tables import to_frames  # pandas is slow to import; only CSV needs it
 
         out.mkdir(parents=True, exist_ok=True)
         written = []

@@ -32,6 +32,7 @@ from .errors import ContentError, PickgraphError, Problem
 from .messages import validation_problems
 from .model import NO_PICK, Comparison, DomainInfo, TagInfo, Topic, check_slug
 from .similar import closest
+from .topicgraph import TopicGraph
 from .yamlsource import ParsedFile, locate, parse_yaml
 
 __all__ = [
@@ -523,8 +524,6 @@ class _Loader:
         report.drafts = self.drafts
         report.problems = sorted(set(self.problems), key=_PROBLEM_ORDER)
         if not report.errors:
-            from .topicgraph import TopicGraph
-
             report.graph = TopicGraph(
                 topics=topics,
                 comparisons=comparisons,

@@ -19,6 +19,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from .licenses import check_license
+
 __all__ = [
     "KINDS",
     "NO_PICK",
@@ -120,8 +122,6 @@ def _https_url(value: str) -> str:
 
 
 def _license(value: str) -> str:
-    from .licenses import check_license
-
     return check_license(value)
 
 
