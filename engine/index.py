@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from pickgraph.graph import TopicGraph
+from pickgraph.graph.errors import BadRequest, PickgraphError
 
 from .candidates import CANDIDATES, MAX_LIMIT, PageCandidates
 from .core import Engine
@@ -320,6 +322,10 @@ def _page_rows(build: _Build, aff: _Affinities, bounds: tuple[int, int]) -> tupl
 SCHEDULER_ENV = "PICKGRAPH_SCHEDULER"
 # Below this many pages one process is quicker than starting a cluster (a few seconds).
 PARALLEL_MIN = 5_000
+# A scheduler's address: protocol://host:port (tcp, tls, ucx, ws, ...).
+_ADDRESS = re.compile(r"[a-z]+://\[?[\w.:-]+\]?:\d{1,5}/?")
+# Seconds to wait for a scheduler before the build gives up.
+CONNECT_TIMEOUT = 10
 
 
 class Tasks:
@@ -360,10 +366,20 @@ def open_tasks(scheduler=None, parallel: bool = False, workers: int | None = Non
     a dask Client to use as it is; None reads $PICKGRAPH_SCHEDULER, and if that is
     unset too, a LocalCluster when ``parallel`` (the work is worth one), else
     serial."""
+    given_as = "--scheduler"
     if scheduler is None:
         scheduler = os.environ.get(SCHEDULER_ENV, "").strip() or None
+        given_as = f"${SCHEDULER_ENV}"
     if scheduler is None:
         scheduler = "local" if parallel and _cores() > 1 else "serial"
+    if isinstance(scheduler, str) and not (
+        scheduler in ("serial", "local") or _ADDRESS.fullmatch(scheduler)
+    ):
+        raise BadRequest(
+            f"{given_as} must be 'serial', 'local' or a dask scheduler's address such as "
+            f"tcp://host:8786, not {scheduler!r}",
+            "scheduler",
+        )
     if scheduler == "serial":
         yield Tasks()
         return
@@ -375,7 +391,11 @@ def open_tasks(scheduler=None, parallel: bool = False, workers: int | None = Non
     from dask.distributed import Client, LocalCluster
 
     if scheduler != "local":
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except OSError as exc:
+            raise PickgraphError(f"cannot reach the dask scheduler {scheduler}: {exc}") from exc
+        with client:
             yield Tasks(client, scheduler)
         return
     cluster = LocalCluster(

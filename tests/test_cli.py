@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from pickgraph import graph
 from pickgraph.web.cli import main
 
 
@@ -158,3 +159,34 @@ def test_evaluate_json_shape_and_repeated_method(capsys):
     for bad in (["--splits", "0"], ["--holdout", "1.5"]):
         code, _, err = run(capsys, "evaluate", *bad)
         assert code == 2 and "pickgraph: error:" in err
+
+
+def test_index_build_names_a_bad_scheduler_and_exits_2(capsys, mini, monkeypatch):
+    code, out, err = run(capsys, "index", "build", "--content", str(mini.root), "--scheduler", "x")
+    assert code == 2 and out == ""
+    assert "--scheduler must be 'serial', 'local' or a dask scheduler's address" in err
+    monkeypatch.setenv("PICKGRAPH_SCHEDULER", "tcp://no host:1")
+    code, out, err = run(capsys, "index", "build", "--content", str(mini.root))
+    assert code == 2 and "$PICKGRAPH_SCHEDULER must be" in err and "'tcp://no host:1'" in err
+
+
+def test_index_build_in_this_process_reports_and_writes_the_index(capsys, mini, tmp_path):
+    out_dir = tmp_path / "index"
+    code, out, err = run(
+        capsys,
+        "index",
+        "build",
+        "--content",
+        str(mini.root),
+        "--scheduler",
+        "serial",
+        "--out",
+        str(out_dir),
+        "--json",
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["stats"]["tasks"] == "serial" and report["stats"]["exact"] is True
+    assert report["stats"]["pages"] == 6 + 4
+    header = json.loads((out_dir / "header.json").read_text())
+    assert header["version"] == report["version"] == graph.load(mini.root).version
