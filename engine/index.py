@@ -10,9 +10,11 @@ reads its row and a comparison page its two sides' rows, then the page model giv
 every candidate its probability. Up to DENSE_MAX topics the rows are whole and the
 index equals on-demand computation exactly; past it each topic keeps its TRUNCATE
 best entries (scores then in float32), which leaves the top of each list intact in
-practice (docs/performance.md); those entries come from a local push PageRank
-(``PageModel.top_affinities``), whose work per topic depends on its neighbourhood, not
-on the graph's size. Large builds run their ranges of topics, then of pages, as tasks
+practice (docs/performance.md); those entries come from full power iterations, or,
+with ``walk="push"``, from a local push PageRank (``PageModel.top_affinities``) whose
+work per topic depends on its neighbourhood. On the synthetic graphs measured so far
+the push is the slower of the two (benchmarks/push.py), so it is not the default.
+Large builds run their ranges of topics, then of pages, as tasks
 on dask.distributed: a LocalCluster on this machine, or any scheduler (``open_tasks``).
 """
 
@@ -52,9 +54,10 @@ __all__ = [
 
 DENSE_MAX = 4096
 TRUNCATE = 512
-# The local push's residual threshold (PPR.push) past DENSE_MAX topics: chosen with
-# benchmarks/push.py for recall@10 >= 0.99 of the exact rows (docs/performance.md).
-PUSH_TOLERANCE = 1e-6
+# The local push's residual threshold (PPR.push) with walk="push": the largest of
+# benchmarks/push.py's tolerances giving recall@10 >= 0.99 of the power rows, for rows
+# and pages alike, at 10k topics / 100k comparisons (1e-6 gave 0.985).
+PUSH_TOLERANCE = 3e-7
 # Columns per sparse-times-dense product. Small blocks keep the dense side in cache:
 # at 100k topics, 16 columns cost 1.4 ms per column and step against 2.0 ms for 64.
 BATCH = 16
@@ -423,17 +426,17 @@ def build_index(
     tg_or_engine: TopicGraph | Engine,
     progress=None,
     scheduler=None,
-    walk: str = "push",
+    walk: str = "power",
     parallel_min: int = PARALLEL_MIN,
 ) -> SuggestionIndex:
     """Compute every page's ranked candidates with the default method.
 
     ``scheduler`` says where the tasks run (``open_tasks``; by default a LocalCluster
     for builds of at least ``parallel_min`` pages); the index is the same wherever
-    they run. Past DENSE_MAX topics each topic's best entries come from a local push
-    (``walk="push"``) or from full power iterations (``"power"``, the reference the
-    push is measured against). ``progress(stage, done, total)`` is called as ranges
-    finish.
+    they run. Past DENSE_MAX topics each topic's best entries come from full power
+    iterations (``walk="power"``) or from a local push (``"push"``, within a proven
+    error bound of the power rows; slower on the graphs measured so far).
+    ``progress(stage, done, total)`` is called as ranges finish.
     """
     if walk not in ("push", "power"):
         raise ValueError(f"walk must be 'push' or 'power', not {walk!r}")
