@@ -10,6 +10,7 @@ is logged with its location and the last good content stays in service.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -31,6 +32,27 @@ __all__ = ["PickgraphServer"]
 WATCH_INTERVAL = 1.0
 
 
+def _freeze_heap() -> None:
+    """Move everything loaded so far out of the garbage collector's reach before the
+    workers fork: the loaded content is never freed while it is served, so scanning it
+    in every full collection only costs pauses (each stalling every connection of a
+    gevent worker), and touching it would unshare the pages the workers share."""
+    gc.collect()
+    gc.freeze()
+
+
+def _let_other_connections_run(worker, req, environ, resp) -> None:
+    """After each request, give way to the worker's other connections.
+
+    A gevent worker serves each keep-alive connection in a loop; when the client's next
+    request is already waiting, reading it does not yield, so a few busy connections
+    could be served again and again while others wait (measured: median 0.9 ms but p99
+    0.6-1.1 s at 50 connections). The gevent worker patches ``time.sleep``, so this
+    yields to its event loop; under the sync worker it only returns.
+    """
+    time.sleep(0)
+
+
 class PickgraphServer(BaseApplication):
     """gunicorn running the site on one content folder."""
 
@@ -49,9 +71,12 @@ class PickgraphServer(BaseApplication):
         self.cfg.set("preload_app", True)
         self.cfg.set("on_reload", self._on_reload)
         self.cfg.set("when_ready", self._when_ready)
+        self.cfg.set("post_request", _let_other_connections_run)
 
     def load(self):
-        return self._app(self.state)
+        app = self._app(self.state)
+        _freeze_heap()
+        return app
 
     def _app(self, state: SiteState):
         return create_app(state=state, settings=self.settings)
@@ -104,6 +129,8 @@ class PickgraphServer(BaseApplication):
             return
         self.state = state
         self.callable = self._app(state)
+        gc.unfreeze()  # so that the old state can be collected, then freeze the new one
+        _freeze_heap()
         arbiter.log.info(
             "pickgraph: reloaded content %s in %.2f s", state.version, time.perf_counter() - start
         )
