@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from pathlib import Path
 
 from pickgraph.graph.cli import add_content_option, load_graph, print_json
 from pickgraph.graph.errors import BadRequest
 
 from .evaluate import PROTOCOLS, evaluate
 from .gaps import gaps
-from .index import build_index
+from .index import build_index, check_index_folder
 from .judged import evaluate_judged
 from .judgments import load_judgments
 from .methods import METHODS
@@ -115,6 +116,8 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_index_build(args) -> int:
+    if args.out:
+        check_index_folder(Path(args.out))  # before the build, not after it
     index = build_index(load_graph(args), scheduler=args.scheduler, walk=args.walk)
     if args.out:
         index.save(args.out)

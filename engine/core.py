@@ -162,7 +162,9 @@ class Engine:
         comparisons with their prose) and the slug tables stay behind: on the other
         side they are stand-ins that fail loudly when read, so a task that would
         need them cannot silently ship them to every worker."""
-        state = self.__dict__.copy()
+        with self._derived_lock:  # not while another thread adds a derived value
+            state = self.__dict__.copy()
+            state["_derived"] = dict(self._derived)
         del state["_derived_lock"]
         state["tg"] = LeftBehind("content")
         for name in self._NAME_TABLES:
@@ -175,8 +177,8 @@ class Engine:
 
     def __repr__(self) -> str:
         return (
-            f"Engine(topics={self.n_topics}, tags={len(self.tag_slugs)}, "
-            f"comparisons={len(self.comparison_slugs)})"
+            f"Engine(topics={self.n_topics}, tags={self.n_nodes - self.n_topics}, "
+            f"comparisons={len(self.comparison_ends)})"
         )
 
     # ------------------------------------------------------------ lookups

@@ -110,6 +110,23 @@ class _Lists:
 _NAMES = ("comparison_comparisons", "comparison_topics", "topic_comparisons", "topic_topics")
 
 
+def check_index_folder(folder: Path) -> None:
+    """Refuse, before anything is built or written, a folder an index must not
+    replace: one holding files that are not an earlier index (no ``header.json``), or a
+    path with no name of its own (``.``, ``/``). A new or empty folder is fine."""
+    folder = Path(folder)
+    if folder.resolve().name in ("", "..") or folder.name in ("", ".", ".."):
+        raise BadRequest(f"{folder} is not a folder an index can be written to", "out")
+    if folder.exists() and not folder.is_dir():
+        raise BadRequest(f"{folder} exists and is not a folder", "out")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / "header.json").is_file():
+        raise BadRequest(
+            f"{folder} holds files that are not a pickgraph index; give a new or empty "
+            "folder (an index replaces only an earlier index)",
+            "out",
+        )
+
+
 @dataclass
 class SuggestionIndex:
     """Ranked candidates of every page of one content version."""
@@ -149,6 +166,7 @@ class SuggestionIndex:
         all: it is written beside its final name and renamed into place.
         """
         folder = Path(folder)
+        check_index_folder(folder)
         tmp = folder.with_name(f".{folder.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
         tmp.mkdir(parents=True)
         try:
@@ -321,12 +339,12 @@ def _page_rows(build: _Build, aff: _Affinities, bounds: tuple[int, int]) -> tupl
 # $PICKGRAPH_SCHEDULER: where builds run their tasks when the caller does not say:
 # "local" (a LocalCluster on this machine), "serial" (this process), or the address
 # of a dask scheduler (tcp://host:8786). Unset: a LocalCluster when the build has at
-# least PARALLEL_MIN pages, else this process.
+# least PARALLEL_MIN pages and the machine more than one core, else this process.
 SCHEDULER_ENV = "PICKGRAPH_SCHEDULER"
 # Below this many pages one process is quicker than starting a cluster (a few seconds).
 PARALLEL_MIN = 5_000
-# A scheduler's address: protocol://host:port (tcp, tls, ucx, ws, ...).
-_ADDRESS = re.compile(r"[a-z]+://\[?[\w.:-]+\]?:\d{1,5}/?")
+# A scheduler's address: protocol://host:port, for the protocols dask speaks.
+_ADDRESS = re.compile(r"(tcp|tls|ucx|ws|wss)://(\[[0-9a-fA-F:.]+\]|[\w.-]+):\d{1,5}/?")
 # Seconds to wait for a scheduler before the build gives up.
 CONNECT_TIMEOUT = 10
 
@@ -396,8 +414,12 @@ def open_tasks(scheduler=None, parallel: bool = False, workers: int | None = Non
     if scheduler != "local":
         try:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT)
-        except OSError as exc:
-            raise PickgraphError(f"cannot reach the dask scheduler {scheduler}: {exc}") from exc
+        except (OSError, ValueError, TypeError) as exc:
+            # OSError: nobody answers; ValueError/TypeError: dask cannot use the address
+            # as given (e.g. tls:// without a security configuration)
+            raise PickgraphError(
+                f"cannot reach the dask scheduler {scheduler}: {type(exc).__name__}: {exc}"
+            ) from exc
         with client:
             yield Tasks(client, scheduler)
         return
@@ -407,6 +429,9 @@ def open_tasks(scheduler=None, parallel: bool = False, workers: int | None = Non
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
+        # no memory limit: dask would otherwise spill the shared engine to disk as
+        # pickles under memory pressure (nothing here is written as a pickle)
+        memory_limit=0,
         # its health and metrics routes on a free port, on loopback like the rest
         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
     )
@@ -435,7 +460,7 @@ def build_index(
     for builds of at least ``parallel_min`` pages); the index is the same wherever
     they run. Past DENSE_MAX topics each topic's best entries come from full power
     iterations (``walk="power"``) or from a local push (``"push"``, within a proven
-    error bound of the power rows; slower on the graphs measured so far).
+    error bound on its PageRank walks; slower on the graphs measured so far).
     ``progress(stage, done, total)`` is called as ranges finish.
     """
     if walk not in ("push", "power"):

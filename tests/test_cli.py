@@ -190,3 +190,38 @@ def test_index_build_in_this_process_reports_and_writes_the_index(capsys, mini, 
     assert report["stats"]["pages"] == 6 + 4
     header = json.loads((out_dir / "header.json").read_text())
     assert header["version"] == report["version"] == graph.load(mini.root).version
+
+
+def test_index_build_never_replaces_a_folder_that_is_not_an_index(capsys, mini, tmp_path):
+    """--out names a folder holding the user's files: refused before the build, exit 2,
+    every file still there; a folder holding an earlier index is replaced."""
+    victim = tmp_path / "mine"
+    (victim / "sub").mkdir(parents=True)
+    (victim / "notes.txt").write_text("keep me")
+    base = ["index", "build", "--content", str(mini.root), "--scheduler", "serial"]
+    code, out, err = run(capsys, *base, "--out", str(victim))
+    assert code == 2 and out == ""
+    assert "holds files that are not a pickgraph index" in err
+    assert (victim / "notes.txt").read_text() == "keep me" and (victim / "sub").is_dir()
+    code, out, err = run(capsys, *base, "--out", ".")
+    assert code == 2 and "is not a folder an index can be written to" in err
+    index = tmp_path / "index"
+    for _ in range(2):  # the second build replaces the first index
+        code, out, err = run(capsys, *base, "--out", str(index))
+        assert code == 0, err
+    assert sorted(p.name for p in index.iterdir() if p.suffix == ".json") == ["header.json"]
+
+
+@pytest.mark.parametrize(
+    "address, message",
+    [
+        ("foo://127.0.0.1:1", "--scheduler must be"),
+        ("ws://[::1:1", "--scheduler must be"),
+        ("tls://127.0.0.1:1", "cannot reach the dask scheduler tls://127.0.0.1:1"),
+    ],
+)
+def test_index_build_with_an_unusable_scheduler_exits_2(capsys, mini, address, message):
+    code, out, err = run(
+        capsys, "index", "build", "--content", str(mini.root), "--scheduler", address
+    )
+    assert code == 2 and message in err and "internal error" not in err
