@@ -18,6 +18,7 @@ import hashlib
 import multiprocessing as mp
 import operator
 import os
+import threading
 import typing
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -322,6 +323,19 @@ PARALLEL_MIN_FILES = 4000
 _CHUNK = 1000
 
 
+def _pool_context():
+    """How to start the reading processes: fork while this process has one thread
+    (quickest), a fork server once it has more (a fork copies no other thread, so a
+    lock another thread holds, such as in a server's file watcher or a dask client,
+    would stay locked in the child forever), or None where neither exists."""
+    methods = mp.get_all_start_methods()
+    if threading.active_count() == 1 and "fork" in methods:
+        return mp.get_context("fork")
+    if "forkserver" in methods:
+        return mp.get_context("forkserver")
+    return None
+
+
 def _read_all(kind: str, paths: list[str], limit: int) -> list[FileResult]:
     """Read files in order, over all cores when there are many of them.
 
@@ -329,12 +343,13 @@ def _read_all(kind: str, paths: list[str], limit: int) -> list[FileResult]:
     rest, so two cores give two readers rather than two workers and an idle parent.
     """
     cores = min(os.cpu_count() or 1, 8)
-    if len(paths) < PARALLEL_MIN_FILES or cores < 2 or "fork" not in mp.get_all_start_methods():
+    context = _pool_context()
+    if len(paths) < PARALLEL_MIN_FILES or cores < 2 or context is None:
         return _read_chunk((kind, paths, limit))
     cls = _FILE_KINDS[kind][0]
     own = len(paths) // cores
     chunks = [(kind, paths[i : i + _CHUNK], limit) for i in range(own, len(paths), _CHUNK)]
-    with ProcessPoolExecutor(cores - 1, mp_context=mp.get_context("fork")) as pool:
+    with ProcessPoolExecutor(cores - 1, mp_context=context) as pool:
         pending = pool.map(_read_packed, chunks)
         results = _read_chunk((kind, paths[:own], limit))
         for chunk in pending:

@@ -458,3 +458,30 @@ def test_parallel_read_reports_what_the_serial_one_does(mini, monkeypatch):
     assert parallel.problems == serial.problems
     assert [p.code for p in serial.errors] == ["bad-pick", "too-deep"]
     assert parallel.drafts == serial.drafts == [str(serial.folder / "topics" / "valkey.yaml")]
+
+
+def test_parallel_read_with_other_threads_running_does_not_fork_them(mini, monkeypatch):
+    """A server reloading content has other threads (its file watcher, a dask client):
+    the reading processes then come from a fork server, never from a fork of a
+    multi-threaded process, and read what the serial reader does."""
+    import threading
+    import warnings
+
+    from pickgraph.graph import loader
+
+    serial = graph.check(mini.root)
+    monkeypatch.setattr(loader, "PARALLEL_MIN_FILES", 0)
+    monkeypatch.setattr(loader, "_CHUNK", 1)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert loader._pool_context().get_start_method() == "forkserver"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)  # "use of fork() may deadlock"
+            parallel = graph.check(mini.root)
+    finally:
+        stop.set()
+        other.join()
+    assert parallel.problems == serial.problems
+    assert sorted(parallel.graph.topics) == sorted(serial.graph.topics)
