@@ -61,7 +61,10 @@ class Names:
         for key, score, _ in process.extract(
             q, self.keys, scorer=fuzz.WRatio, score_cutoff=cutoff, limit=FUZZY_POOL
         ):
-            scores[key] = score
+            # WRatio scores a name found inside the text as a near match ("r" in
+            # "plorb" scores 90): a name under half the text's length is no misspelling
+            if 2 * len(key) >= len(q):
+                scores[key] = score
         for i in range(bisect_left(self.word_list, q), len(self.word_list)):
             word, key = self.word_index[i]
             if not word.startswith(q):
