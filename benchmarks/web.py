@@ -7,7 +7,11 @@ interleaved over several rounds, medians reported):
 - page: a comparison page (/compare/mysql-vs-postgresql);
 - api: the suggestions API for that comparison;
 - set: a set of three side by side (/compare/kafka-vs-nats-vs-rabbitmq);
-- best: a "best of" list (/best/relational-databases).
+- best: a "best of" list (/best/relational-databases);
+- events: POST /api/v1/events, a valid click each time (every request from another
+  client, so every one is stored, durably, before its 202), into a fresh feedback
+  database (SQLite by default, --database for another); afterwards the events stored
+  are counted against the 202s wrk received ("lost" must be 0).
 
 It also measures start-up to the first served request, on the bundled content and
 (unless --quick) on synthetic content of 10k topics / 100k comparisons.
@@ -73,6 +77,7 @@ def start_server(
     timeout: float = 600,
     cache: Path | None = None,
     worker_class: str = "gevent",
+    env: dict | None = None,
 ):
     """Start `pickgraph serve`; returns (process, port, seconds to the first 200).
 
@@ -95,7 +100,7 @@ def start_server(
     start = time.perf_counter()
     import os
 
-    env = dict(os.environ)
+    env = {**os.environ, **(env or {})}
     if cache is not None:
         env["PICKGRAPH_CACHE"] = str(cache)
     proc = subprocess.Popen(
@@ -144,6 +149,10 @@ def run_wrk(wrk: str, url: str, duration: int, connections: int) -> dict:
         check=True,
         timeout=duration + 60,
     ).stdout
+    return _read_wrk(out)
+
+
+def _read_wrk(out: str) -> dict:
     try:
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
         p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))
@@ -159,6 +168,66 @@ def run_wrk(wrk: str, url: str, duration: int, connections: int) -> dict:
         # sync workers close every connection; wrk counts those closes as read errors
         errors += int(m.group(1)) + int(m.group(3)) + int(m.group(4))
     return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "errors": errors}
+
+
+EVENTS_LUA = """
+-- a valid click per request, each from a client of its own (its User-Agent)
+local events = {%s}
+local counter = 0
+local id = 0
+function setup(thread)
+  id = id + 1
+  thread:set("id", id)
+end
+function request()
+  counter = counter + 1
+  local e = events[(counter %% #events) + 1]
+  local body = '{"type":"click","impression":"' .. e[1] .. '","to":"' .. e[2] .. '"}'
+  local headers = {}
+  headers["Content-Type"] = "application/json"
+  headers["User-Agent"] = "Mozilla/5.0 (bench reader " .. id .. "-" .. counter .. ")"
+  return wrk.format("POST", "/api/v1/events", headers, body)
+end
+"""
+
+
+def events_script(port: int, folder: Path) -> Path:
+    """A wrk script posting clicks on the suggestions of 40 comparison pages."""
+    events = []
+    for slug in ("mysql-vs-postgresql", "go-vs-rust", "kafka-vs-rabbitmq", "react-vs-vue"):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", f"/api/v1/comparisons/{slug}/suggestions?limit=20")
+        body = json.loads(conn.getresponse().read())
+        token = body["impressions"]["comparisons"]
+        events += [(token, s["slug"]) for s in body["comparisons"]]
+    lua = ", ".join(f'{{"{t}", "{s}"}}' for t, s in events)
+    path = folder / "events.lua"
+    path.write_text(EVENTS_LUA % lua)
+    return path
+
+
+def run_wrk_script(wrk: str, url: str, script: Path, duration: int, connections: int) -> dict:
+    out = subprocess.run(
+        [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=duration + 60,
+    ).stdout
+    result = _read_wrk(out)
+    result["requests"] = int(re.search(r"(\d+) requests in", out).group(1))
+    return result
+
+
+def stored_clicks(url: str) -> int:
+    out = subprocess.run(
+        [sys.executable, "-m", "pickgraph.web.cli", "feedback", "report", "--json", "--no-gaps"]
+        + ["--database", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out)["clicks"]
 
 
 def startups(folder: Path | None, runs: int) -> tuple[list[float], list[float]]:
@@ -201,14 +270,26 @@ def main(argv=None) -> int:
         help="keep and reuse the generated 10k/100k content here",
     )
     p.add_argument("--worker-class", choices=("gevent", "sync"), default="gevent")
+    p.add_argument(
+        "--database", help="feedback database URL for the events run (default: a fresh SQLite)"
+    )
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
 
     wrk = ensure_wrk()
     cold, warm = startups(None, 3)
-    proc, port, _ = start_server(None, worker_class=args.worker_class)
-    runs = {name: [] for name in PATHS}
+    tmp = Path(tempfile.mkdtemp(prefix="pickgraph-bench-"))
+    database = args.database or f"sqlite:///{tmp / 'feedback.sqlite3'}"
+    env = {
+        "PICKGRAPH_DATABASE_URL": database,
+        "PICKGRAPH_EVENT_RATE": "1000000",
+        "PICKGRAPH_INSTANCE": str(tmp / "instance"),
+    }
+    proc, port, _ = start_server(None, worker_class=args.worker_class, env=env)
+    runs = {name: [] for name in [*PATHS, "events"]}
     try:
+        script = events_script(port, tmp)
+        before = stored_clicks(database)
         for path in PATHS.values():  # warm the response caches of both workers
             run_wrk(wrk, f"http://127.0.0.1:{port}{path}", 1, 4)
         for _ in range(args.rounds):
@@ -216,8 +297,20 @@ def main(argv=None) -> int:
                 runs[name].append(
                     run_wrk(wrk, f"http://127.0.0.1:{port}{path}", args.duration, args.connections)
                 )
+            runs["events"].append(
+                run_wrk_script(
+                    wrk,
+                    f"http://127.0.0.1:{port}/api/v1/events",
+                    script,
+                    args.duration,
+                    args.connections,
+                )
+            )
+        answered = sum(r["requests"] - r["errors"] for r in runs["events"])
+        stored = stored_clicks(database) - before
     finally:
         stop(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
 
     def med(name, key):
         return round(statistics.median(r[key] for r in runs[name]), 2)
@@ -228,14 +321,20 @@ def main(argv=None) -> int:
         "duration_s": args.duration,
         "rounds": args.rounds,
         "errors": sum(r["errors"] for rs in runs.values() for r in rs),
+        "events_database": database.split(":", 1)[0],
+        "events_answered_202": answered,
+        "events_stored": stored,
+        # answered 202 but not in the database (stored > answered: still in flight
+        # when wrk stopped counting)
+        "events_lost": max(0, answered - stored),
         "startup_s_median": round(statistics.median(cold), 3),
         "startup_warm_s_median": round(statistics.median(warm), 3),
     }
-    for name in PATHS:
+    for name in [*PATHS, "events"]:
         result[f"{name}_rps"] = med(name, "rps")
         result[f"{name}_p99_ms"] = med(name, "p99_ms")
         result[f"{name}_p50_ms"] = med(name, "p50_ms")
-    for name in PATHS:
+    for name in [*PATHS, "events"]:
         if name != "baseline":
             result[f"{name}_ratio"] = round(result[f"{name}_rps"] / result["baseline_rps"], 3)
     if not args.quick:
@@ -249,13 +348,18 @@ def main(argv=None) -> int:
         f"wrk, {args.connections} connections, {args.duration} s x {args.rounds} rounds "
         f"(medians), gunicorn 2 {args.worker_class} workers on loopback"
     )
-    for name in PATHS:
+    for name, path in [*PATHS.items(), ("events", "POST /api/v1/events")]:
         print(
-            f"  {name:<9} {PATHS[name]:<55} {result[name + '_rps']:>8.0f} req/s  "
+            f"  {name:<9} {path:<55} {result[name + '_rps']:>8.0f} req/s  "
             f"p99 {result[name + '_p99_ms']} ms"
         )
-    ratios = ", ".join(f"{n} / baseline = {result[n + '_ratio']}" for n in PATHS if n != "baseline")
+    names = [*PATHS, "events"]
+    ratios = ", ".join(f"{n} / baseline = {result[n + '_ratio']}" for n in names if n != "baseline")
     print(f"  {ratios}, errors {result['errors']}")
+    print(
+        f"  events ({result['events_database']}): {answered} answered 202, {stored} stored, "
+        f"lost {result['events_lost']}"
+    )
     print(
         f"  start-up to first request (bundled content): median {result['startup_s_median']} s "
         f"cold, {result['startup_warm_s_median']} s with the start-up cache"

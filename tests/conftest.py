@@ -5,14 +5,31 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
+from pgserver import postgresql_server  # noqa: F401 - the suite's own PostgreSQL
 
 # Every app and server the tests start (subprocesses included) caches its built
 # content here, not in the user's cache folder.
 os.environ["PICKGRAPH_CACHE"] = tempfile.mkdtemp(prefix="pickgraph-test-cache-")
+# ... and keeps its feedback database and signing key here, not in the environment's
+# instance folder.
+os.environ["PICKGRAPH_INSTANCE"] = tempfile.mkdtemp(prefix="pickgraph-test-instance-")
 
+
+@pytest.fixture(autouse=True)
+def _one_time_window(monkeypatch):
+    """Lists and their impression tokens are redrawn every 10 minutes; within the
+    suite's processes time stands still, so two answers to one request are the same
+    bytes however close to a window's edge a test runs."""
+    from pickgraph.web import impressions
+
+    monkeypatch.setattr(impressions, "current_window", lambda now=None: _WINDOW)
+
+
+_WINDOW = int(time.time() // 600)
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = FIXTURES / "mini"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

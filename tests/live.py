@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -50,7 +51,7 @@ def serve_command(content: Path, port: int, *extra: str) -> list[str]:
 class Server:
     """`pickgraph serve` in a child process, its log captured to a file."""
 
-    def __init__(self, content: Path, log: Path, *extra: str):
+    def __init__(self, content: Path, log: Path, *extra: str, env: dict | None = None):
         self.port = free_port()
         self.log = log
         self._log = open(log, "w")  # noqa: SIM115 - closed in stop()
@@ -58,6 +59,7 @@ class Server:
             serve_command(content, self.port, "--workers", "2", *extra),
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
         )
         wait_until(lambda: get(self.port, "/healthz")[0] == 200)
 

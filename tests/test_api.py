@@ -6,7 +6,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
-from schemathesis.checks import positive_data_acceptance
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from pickgraph.web.openapi import document
 
@@ -45,6 +45,12 @@ def test_api_conforms_to_its_document(case):
         # a well-formed set slug naming an unknown topic, or one twice, is a documented
         # 400 (issue 16), which the positive-data check would count as a rejection
         excluded.append(positive_data_acceptance)
+    if case.operation.path == "/api/v1/events":
+        # a schema-valid click still needs a token this site signed, and a vote a
+        # comparison that exists: a generated one is a documented 400 or 404. And the
+        # body is capped in bytes (413), which a schema's lengths in characters cannot
+        # state; tests/test_events.py checks every refusal of a bad event instead
+        excluded += [positive_data_acceptance, negative_data_rejection]
     response = case.call_and_validate(excluded_checks=excluded)
     assert response.status_code < 500
     key = f"{case.method} {case.path}"
@@ -54,11 +60,12 @@ def test_api_conforms_to_its_document(case):
 def test_schemathesis_ran_enough_cases_on_every_operation():
     # the document's own URL is not tested against itself; test_openapi_document_is_valid
     # covers it
-    operations = {f"GET {p}" for p in document()["paths"]} - {"GET /api/v1/openapi.json"}
-    gets = {k: v for k, v in CASES.items() if k.startswith("GET ")}
-    assert set(gets) == operations, gets
+    operations = {
+        f"{method.upper()} {p}" for p, item in document()["paths"].items() for method in item
+    } - {"GET /api/v1/openapi.json"}
+    assert operations <= set(CASES), sorted(operations - set(CASES))
     # schemathesis also tries the methods the document does not list (405 expected)
-    assert sum(gets.values()) >= 500, gets
+    assert sum(CASES[k] for k in operations if k.startswith("GET ")) >= 500, CASES
 
 
 # ---------------------------------------------------------------- error paths
@@ -197,8 +204,10 @@ def test_gaps_and_rankings(client, bundled):
 
 def test_api_page_is_generated_from_the_document(client):
     html = client.get("/api/").get_data(as_text=True)
-    for path in document()["paths"]:
-        assert f"GET {path}" in html
+    for path, item in document()["paths"].items():
+        for method in item:
+            assert f"{method.upper()} {path}" in html
+    assert "<code>ClickEvent</code>" in html and "<code>impression</code> (required)" in html
 
 
 def test_page_twins_and_the_api_give_an_entity_the_same_fields(client, bundled):

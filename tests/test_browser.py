@@ -55,7 +55,7 @@ class Watch:
             "console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}")
         )
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
+        page.on("requestfailed", self._failed)
         page.on(
             "response",
             lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"),
@@ -66,6 +66,13 @@ class Watch:
                 urlsplit(r.url).netloc != host and self.problems.append(f"other host: {r.url}")
             ),
         )
+
+    def _failed(self, request) -> None:
+        # a click's beacon outlives the page it left, which reports it as aborted;
+        # test_feedback_in_the_browser checks that such clicks arrive
+        beacon = request.url.endswith("/api/v1/events") and request.failure == "net::ERR_ABORTED"
+        if not beacon:
+            self.problems.append(f"failed: {request.url} {request.failure}")
 
 
 def reader_journey(page, site: str, artifacts, tag: str, width: int) -> None:
@@ -281,3 +288,80 @@ def test_every_page_type_passes_axe(browser, site, artifacts, width):
     (artifacts / f"axe-{width}.json").write_text(json.dumps(found, indent=1))
     context.close()
     assert found == {}
+
+
+READER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0"
+
+
+def test_feedback_in_the_browser(browser, tmp_path, artifacts):
+    """Issue 14: a reader clicks a suggestion (its beacon arrives) and votes on a pick
+    with JavaScript, another votes with JavaScript off (the plain form); the report
+    counts all three."""
+    import subprocess
+    import sys
+
+    from pickgraph.graph import BUNDLED_CONTENT
+
+    url = f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+    server = Server(
+        BUNDLED_CONTENT,
+        tmp_path / "serve.log",
+        env={"PICKGRAPH_DATABASE_URL": url, "PICKGRAPH_INSTANCE": str(tmp_path / "i")},
+    )
+    site = f"http://127.0.0.1:{server.port}"
+    try:
+        # with JavaScript: follow the first suggestion, then vote on the next page
+        context = browser.new_context(user_agent=READER)
+        page = context.new_page()
+        watch = Watch(page, site)
+        page.goto(f"{site}/compare/mysql-vs-postgresql")
+        link = page.locator(".suggestions .card-title").first
+        clicked = link.get_attribute("data-slug")
+        link.click()
+        page.wait_for_url(f"{site}/compare/{clicked}")
+        form = page.locator("form.vote")
+        form.locator("input[value=yes]").check()
+        form.locator("textarea").fill("Matches what we found")
+        form.locator("button[type=submit]").click()
+        page.locator(".vote-recorded").wait_for(timeout=10_000)
+        assert "recorded" in page.locator(".vote-recorded").inner_text()
+        assert page.url == f"{site}/compare/{clicked}"  # answered in place
+        page.screenshot(path=str(artifacts / "vote-js.png"))
+        assert watch.problems == []
+        context.close()
+
+        # without JavaScript: the plain form posts and says thank you
+        context = browser.new_context(user_agent=READER + " no-js", java_script_enabled=False)
+        page = context.new_page()
+        page.goto(f"{site}/compare/go-vs-rust")
+        page.locator("form.vote input[value=no]").check()
+        page.locator("form.vote button[type=submit]").click()
+        page.wait_for_url(f"{site}/compare/go-vs-rust/vote")
+        assert "your vote is recorded" in page.locator("h1").inner_text()
+        page.screenshot(path=str(artifacts / "vote-no-js.png"))
+        context.close()
+
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pickgraph.web.cli",
+                "feedback",
+                "report",
+                "--json",
+                "--no-gaps",
+                "--database",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        report = json.loads(out.stdout)
+        assert report["clicks"] == 1 and report["votes"] == 2, report
+        [row] = report["suggestions"]
+        assert (row["page"], row["to"]) == ("comparison/mysql-vs-postgresql", clicked)
+        votes = {v["comparison"]: (v["agree"], v["disagree"]) for v in report["agreement"]}
+        assert votes == {clicked: (1, 0), "go-vs-rust": (0, 1)}
+    finally:
+        server.stop()

@@ -94,11 +94,11 @@ def test_junk_query_parameters_neither_change_answers_nor_fill_the_cache(mini_ap
 def test_the_response_cache_is_bounded_in_bytes():
     cache = ResponseCache(max_bytes=100_000)
     for i in range(1_000):
-        cache.put(("", f"/p{i}", ()), (b"x" * 2_000, "text/html", [("ETag", f'"{i}"')]))
+        cache.put(("", f"/p{i}", ()), (b"x" * 2_000, "text/html", [("ETag", f'"{i}"')], ()))
         assert cache.bytes <= 100_000
     assert 10 < len(cache) < 50
     assert cache.get(("", "/p999", ())) is not None and cache.get(("", "/p0", ())) is None
-    cache.put(("", "/huge", ()), (b"x" * 20_000, "text/html", []))  # over a tenth: not kept
+    cache.put(("", "/huge", ()), (b"x" * 20_000, "text/html", [], ()))  # over a tenth: not kept
     assert cache.get(("", "/huge", ())) is None
 
 

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pgserver
 import pytest
 import sqlalchemy as sa
 from pgserver import PostgresServer, PostgresUnavailable, find_server_binaries
-
-# The session fixture, here so this file runs on its own; once tests/conftest.py imports
-# it, this line goes (two copies would start two servers).
-postgresql_server = pgserver.postgresql_server
 
 
 def scalar(url: str, query: str):

@@ -7,9 +7,11 @@ bodies carry ``"ok": true``.
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask import Blueprint, Response, request
+from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
 from pickgraph.engine.gaps import gaps
 from pickgraph.engine.methods import METHODS
@@ -20,8 +22,9 @@ from pickgraph.graph.errors import BadRequest, NotFound
 from . import schemas, serialize
 from .context import search_results
 from .explore import neighbourhood as neighbourhood_of
+from .feedback import feedback, is_bot, same_origin
 from .openapi import document
-from .pages import cached, json_response
+from .pages import cached, json_response, records_search_miss
 from .search import MAX_QUERY
 from .site import current_state
 from .urls import topic_url
@@ -166,6 +169,7 @@ def ranking():
 
 
 @bp.get("/search")
+@records_search_miss
 @cached("q", "limit")
 def search():
     query = request.args.get("q", "")
@@ -173,6 +177,63 @@ def search():
         raise BadRequest(f"q must be at most {MAX_QUERY} characters", "q")
     limit = _int_param("limit", 10, 1, MAX_LIMIT)
     return _answer(schemas.SearchBody(**search_results(current_state(), query, limit)))
+
+
+# An event body is a few hundred bytes (its largest valid form about 5 KB); anything
+# past this is refused unread (413).
+MAX_EVENT_BODY = 8192
+
+
+@bp.post("/events")
+def events():
+    """A click on a suggestion or a vote on a pick: 202 once durably stored (or known
+    already: an event sent again is stored once), 400 for a bad event, 403 from another
+    origin, 413 past MAX_EVENT_BODY bytes, 429 past the client's rate."""
+    same_origin()
+    if request.content_length is not None and request.content_length > MAX_EVENT_BODY:
+        raise RequestEntityTooLarge(f"an event body is at most {MAX_EVENT_BODY} bytes")
+    raw = request.stream.read(MAX_EVENT_BODY + 1)
+    if len(raw) > MAX_EVENT_BODY:
+        raise RequestEntityTooLarge(f"an event body is at most {MAX_EVENT_BODY} bytes")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the body must be a JSON object", "body") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object", "body")
+    kind = body.get("type")
+    allowed = _EVENT_FIELDS.get(kind) if isinstance(kind, str) else None
+    if allowed is None:
+        raise BadRequest("type must be click or vote", "type")
+    extra = sorted(set(body) - allowed - {"type"})
+    if extra:
+        raise BadRequest(f"a {kind} event has no field {extra[0]!r}", extra[0])
+    fb = feedback()
+    state = current_state()
+    if is_bot(request.headers.get("User-Agent")):
+        return _accepted(recorded=False, reason="not recorded from a crawler or tool")
+    if kind == "click":
+        result = fb.click(state, body.get("impression"), body.get("to"))
+    else:
+        result = fb.vote(state, body.get("comparison"), body.get("agree"), body.get("comment"))
+    if result == "limited":
+        raise TooManyRequests("too many events from this client; try again in a minute")
+    if result == "duplicate":
+        return _accepted(recorded=False, reason="already recorded")
+    return _accepted(recorded=True)
+
+
+_EVENT_FIELDS = {
+    "click": {"impression", "to"},
+    "vote": {"comparison", "agree", "comment"},
+}
+
+
+def _accepted(recorded: bool, reason: str | None = None) -> Response:
+    body = schemas.EventAccepted(recorded=recorded, reason=reason)
+    response = json_response(serialize.dump(body), status=202)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/ping")

@@ -11,12 +11,15 @@ import os
 import sys
 
 from pickgraph.engine import cli as engine_cli
+from pickgraph.engine.core import Engine
 from pickgraph.graph import cli as graph_cli
 from pickgraph.graph.errors import ContentError, PickgraphError
 
 from .freeze import freeze
+from .report import build_report, report_csv
 from .serve import PickgraphServer
 from .settings import LOCAL_HOSTS, WILDCARDS, Settings
+from .store import open_store
 
 __all__ = ["build_parser", "main"]
 
@@ -61,6 +64,58 @@ def cmd_serve(args) -> int:
 def cmd_freeze(args) -> int:
     result = freeze(args.out, args.content, args.site_url, force=args.force)
     print(f"wrote {result['files']} files to {result['out']}")
+    return 0
+
+
+def _feedback_settings(args) -> Settings:
+    return Settings.read({"DATABASE_URL": getattr(args, "database", None)})
+
+
+def cmd_feedback_report(args) -> int:
+    settings = _feedback_settings(args)
+    store = open_store(settings.database())
+    engine = Engine(graph_cli.load_graph(args)) if not args.no_gaps else None
+    report = build_report(store, engine, candidate=settings.interleave)
+    if args.json:
+        graph_cli.print_json(report)
+    elif args.csv:
+        sys.stdout.write(report_csv(report))
+    else:
+        print(
+            f"{report['clicks']} clicks, {report['votes']} votes, "
+            f"{report['search_misses']} searches without a good result; "
+            f"{report['lists_shown']} suggestion lists shown"
+        )
+        for s in report["slots"]:
+            ctr = "-" if s["click_through"] is None else f"{s['click_through']:.3f}"
+            print(
+                f"  slot {s['slot']}: {s['clicks']:>6} clicks  click-through {ctr}  "
+                f"examination {s['examination']:.2f}"
+            )
+        for v in report["agreement"][:10]:
+            print(f"  {v['comparison']}: {v['agree']} agree, {v['disagree']} disagree")
+        for q in report["searches"][:10]:
+            print(f"  searched, nothing good: {q['query']!r} x{q['count']}")
+        i = report["interleaving"]
+        if i["b_wins"] + i["a_wins"]:
+            print(
+                f"  interleaving ({i['candidate'] or 'candidate'}): wins {i['b_wins']} vs "
+                f"{i['a_wins']}, win rate {i['win_rate']} [{i['low']}, {i['high']}]"
+            )
+    return 0
+
+
+def cmd_feedback_prune(args) -> int:
+    settings = _feedback_settings(args)
+    gone = open_store(settings.database()).prune(settings.event_days)
+    print(f"{gone} raw events older than {settings.event_days} days counted and removed")
+    return 0
+
+
+def cmd_db_upgrade(args) -> int:
+    settings = _feedback_settings(args)
+    open_store(settings.database())  # runs Alembic's upgrade to head
+    print("feedback database schema is up to date")
     return 0
 
 
@@ -111,6 +166,32 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_freeze)
 
 
+def register_feedback(sub) -> None:
+    database = {
+        "metavar": "URL",
+        "help": "feedback database, an SQLAlchemy URL (default: $PICKGRAPH_DATABASE_URL, "
+        "else SQLite in the instance folder)",
+    }
+    p = sub.add_parser("feedback", help="what readers clicked, voted and searched for")
+    fsub = p.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    r = fsub.add_parser("report", help="clicks, votes, search misses, interleaving, gaps")
+    graph_cli.add_content_option(r)
+    r.add_argument("--database", **database)
+    fmt = r.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+    r.add_argument("--no-gaps", action="store_true", help="skip the demand-ranked gaps")
+    r.set_defaults(func=cmd_feedback_report)
+    r = fsub.add_parser("prune", help="count raw events past EVENT_DAYS into daily totals")
+    r.add_argument("--database", **database)
+    r.set_defaults(func=cmd_feedback_prune)
+    p = sub.add_parser("db", help="the feedback database's schema")
+    dsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    r = dsub.add_parser("upgrade", help="create or migrate the schema (alembic upgrade head)")
+    r.add_argument("--database", **database)
+    r.set_defaults(func=cmd_db_upgrade)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pickgraph",
@@ -120,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph_cli.register(sub)
     engine_cli.register(sub)
     register(sub)
+    register_feedback(sub)
     return parser
 
 

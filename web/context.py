@@ -6,7 +6,7 @@ data only (strings, numbers, lists, dicts), with the URLs of everything it links
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import current_app, url_for
 
 from . import serialize
 from .state import SiteState
@@ -42,6 +42,7 @@ def _suggestions(state: SiteState, found) -> dict:
         "suggestions": body["comparisons"],
         "related_topics": body["topics"],
         "notes": body["notes"],
+        "impressions": body["impressions"],
     }
 
 
@@ -65,6 +66,8 @@ def comparison_context(state: SiteState, slug: str) -> dict:
             {"slug": s, "url": comparison_url(s), "title": state.tg.set_title(s)}
             for s in sets[:SETS_PER_PAIR]
         ],
+        agreement=current_app.extensions["pickgraph"].feedback.agreement(slug),
+        vote_url=url_for("pages.vote", slug=slug),
         **_suggestions(state, found),
     )
 
@@ -184,6 +187,7 @@ def stack_context(state: SiteState, topics: list[str]) -> dict:
             "suggestions": [],
             "related_topics": [],
             "notes": {"comparisons": None, "topics": None},
+            "impressions": {"comparisons": None, "topics": None},
         }
     lists = _suggestions(state, state.recommender.for_topics(topics))
     groups = []

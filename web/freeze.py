@@ -112,6 +112,8 @@ def _freeze_into(build: Path, content: str | None, site_url: str | None) -> int:
         # the build folder is ours alone; the user's folder is never swept
         "FREEZER_REMOVE_EXTRA_FILES": False,
         "FREEZER_IGNORE_MIMETYPE_WARNINGS": True,
+        # static files have no server to take clicks and votes: no tokens, no forms
+        "STATIC_EXPORT": True,
     }
     if site_url:
         config["SITE_URL"] = site_url

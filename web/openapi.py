@@ -89,6 +89,9 @@ BODIES = {
     "Neighbourhood": schemas.NeighbourhoodBody,
     "Health": schemas.HealthBody,
     "Error": schemas.ErrorBody,
+    "EventAccepted": schemas.EventAccepted,
+    "ClickEvent": schemas.ClickEvent,
+    "VoteEvent": schemas.VoteEvent,
 }
 
 
@@ -100,6 +103,13 @@ def _schemas() -> dict:
     for name, model in BODIES.items():
         out[name] = out.pop(model.__name__)
     return out
+
+
+def _error(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": _ref("Error")}},
+    }
 
 
 @cache
@@ -240,6 +250,40 @@ def document() -> dict:
             ],
             errors=("400",),
         ),
+        "/api/v1/events": {
+            "post": {
+                "summary": "Report a click on a suggestion or a vote on a pick",
+                "operationId": "postEvent",
+                "description": (
+                    "A click names the list it was in by that list's `impressions` token "
+                    "(valid for two days) and the slug clicked, which the list must have "
+                    "shown. A vote names a comparison and whether the reader agrees with "
+                    "its pick. No cookie is read or set; the same event sent again is "
+                    "stored once. Same origin only: a browser's POST from another site "
+                    "is refused."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"oneOf": [_ref("ClickEvent"), _ref("VoteEvent")]}
+                        }
+                    },
+                },
+                "responses": {
+                    "202": {
+                        "description": "stored durably (or known already)",
+                        "content": {"application/json": {"schema": _ref("EventAccepted")}},
+                    },
+                    "400": {"$ref": "#/components/responses/BadRequest"},
+                    "403": _error("the POST came from another origin"),
+                    "404": {"$ref": "#/components/responses/NotFound"},
+                    "413": _error("the body is larger than 8 KB"),
+                    "429": _error("this client sent too many events in the last minute"),
+                    "503": _error("the feedback database cannot be reached; retry later"),
+                },
+            }
+        },
         "/api/v1/openapi.json": {
             "get": {
                 "summary": "This document",

@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 from functools import wraps
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import TooManyRequests
 
 from pickgraph.engine.core import MAX_SEEDS
 from pickgraph.graph.errors import BadRequest, NotFound
 
-from . import context, schemas, serialize
+from . import context, impressions, schemas, serialize
 from .explore import explore_context
+from .feedback import feedback, same_origin
 from .openapi import document
 from .search import MAX_QUERY
 from .site import current_state, settings, site_url
@@ -25,12 +27,27 @@ from .urls import ENDPOINTS, best_url, comparison_url, domain_url, tag_url, topi
 
 bp = Blueprint("pages", __name__)
 
-__all__ = ["bp", "json_response"]
+__all__ = ["bp", "cached", "json_response", "records_search_miss"]
 
 
 def json_response(data, status: int = 200) -> Response:
     body = json.dumps(data, ensure_ascii=False, indent=1)
     return Response(body, status=status, mimetype="application/json")
+
+
+def records_search_miss(view):
+    """Record the search as a search miss when it finds nothing good (also when the
+    answer comes from the cache)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        response = view(*args, **kwargs)
+        if response.status_code == 200:
+            query = request.args.get("q", "")[:MAX_QUERY]
+            feedback().search_miss(current_state(), query)
+        return response
+
+    return wrapper
 
 
 def cached(*params: str):
@@ -49,16 +66,21 @@ def cached(*params: str):
             kept = [(k, v) for k, v in request.args.items(multi=True) if k in params]
             request.args = ImmutableMultiDict(kept)
             host = request.host.lower() if settings().site_url is None else ""
-            key = (host, request.path, tuple(sorted(kept)))
+            # lists and their impression tokens are drawn once per window
+            key = (host, request.path, tuple(sorted(kept)), impressions.current_window())
             hit = state.responses.get(key)
             if hit is not None:
-                body, mimetype, headers = hit
+                body, mimetype, headers, shown = hit
+                feedback().count_shown(shown)
                 return Response(body, 200, headers=headers, mimetype=mimetype)
             response = view(*args, **kwargs)
+            shown = tuple(g.pop("pickgraph_shown", ()))
             if response.status_code == 200 and not response.is_streamed:
                 response.add_etag()
                 headers = [(k, v) for k, v in response.headers if k.lower() in ("link", "etag")]
-                state.responses.put(key, (response.get_data(), response.mimetype, headers))
+                entry = (response.get_data(), response.mimetype, headers, shown)
+                state.responses.put(key, entry)
+                feedback().count_shown(shown)
             return response
 
         return wrapper
@@ -189,6 +211,7 @@ bp.add_url_rule("/best.json", "best_index_json", best_index)
 
 
 @bp.get("/search")
+@records_search_miss
 @cached("q")
 def search():
     query = request.args.get("q", "")[:MAX_QUERY]
@@ -199,6 +222,43 @@ def search():
 
 
 bp.add_url_rule("/search.json", "search_json", search)
+
+
+@bp.post("/compare/<slug>/vote")
+def vote(slug: str):
+    """The vote form, without JavaScript: agree=yes|no and an optional comment."""
+    same_origin()
+    state = current_state()
+    canonical = state.tg.canonical("comparison", slug)
+    answer = request.form.get("agree")
+    if answer not in ("yes", "no"):
+        raise BadRequest("agree must be yes or no", "agree")
+    result = feedback().vote(state, canonical, answer == "yes", request.form.get("comment"))
+    if result == "limited":
+        raise TooManyRequests()
+    page = {
+        "title": "Thank you",
+        "description": "Your vote on this comparison's pick is recorded.",
+        "url": request.path,
+        "back": comparison_url(canonical),
+        "title_of": state.tg.title(canonical),
+        "already": result == "duplicate",
+    }
+    response = Response(render_template("voted.html", page=page), mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/privacy")
+@cached()
+def privacy():
+    page = {
+        "title": "Privacy",
+        "description": "What pickgraph keeps about readers: no cookie, no address.",
+        "url": url_for("pages.privacy"),
+        "days": settings().event_days,
+    }
+    return Response(render_template("privacy.html", page=page), mimetype="text/html")
 
 
 @bp.get("/stack")

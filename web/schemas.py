@@ -279,13 +279,46 @@ class TopicBody(TopicEntity):
     requested: str
 
 
+class Impressions(Model):
+    comparisons: str | None = Field(
+        description="signed token of the comparisons list as shown; a click on one of "
+        "its items is sent with it to POST /api/v1/events"
+    )
+    topics: str | None = Field(description="signed token of the topics list as shown")
+
+
 class SuggestionsBody(Model):
     ok: Literal[True] = True
     query: Query
+    impressions: Impressions
     method: str
     comparisons: list[SuggestionItem]
     topics: list[SuggestionItem]
     notes: Notes
+
+
+class ClickEvent(Model):
+    type: Literal["click"]
+    impression: str = Field(
+        max_length=4096, description="the `impressions` token of the list the item was in"
+    )
+    to: str = Field(max_length=300, description="the slug of the suggestion clicked")
+
+
+class VoteEvent(Model):
+    type: Literal["vote"]
+    comparison: str = Field(max_length=300, description="the comparison's canonical slug")
+    agree: bool = Field(description="whether the reader agrees with its pick")
+    comment: str | None = Optional("why, in at most 500 characters")
+
+
+class EventAccepted(Model):
+    ok: Literal[True] = True
+    recorded: bool = Field(
+        description="false when the event was known already (sent again) or came from a "
+        "crawler; either way nothing more is to be done"
+    )
+    reason: str | None = Optional("why it was not recorded")
 
 
 class Gap(Model):

@@ -27,6 +27,11 @@ FUZZY_CUTOFF = 72
 FUZZY_POOL = 100
 
 
+# A search whose best result scores below this found nothing good (a search miss).
+GOOD_RESULT = 45.0
+_SEPARATOR = re.compile(r"\s(?:vs\.?|versus|or)\s|,")
+
+
 @dataclass(frozen=True)
 class Entry:
     kind: str  # topic, comparison or tag
@@ -194,6 +199,28 @@ class SearchIndex:
                     }
                 )
         return {"query": query[:MAX_QUERY], **groups}
+
+    def miss(self, query: str) -> str | None:
+        """The query, normalised, when it finds nothing good; None when it does.
+
+        Nothing good: two topics named with no comparison of them ("python vs rust",
+        recorded as the two slugs in order, so every spelling counts together), or no
+        result scoring at least GOOD_RESULT (a close title or name). Empty: None.
+        """
+        q = _norm(query[:MAX_QUERY])
+        if q in ("", "vs", "versus"):
+            return None
+        if _SEPARATOR.search(q):  # "a vs b", "a or b", "a, b": topics side by side
+            parts = self._parts(q)
+            if len(parts) == 2 and self._pair(parts) is None:
+                return " vs ".join(sorted(parts))
+            if len(parts) > 2:
+                return None  # a set: its page exists for any 3-5 topics
+        found = self.search(q, limit=1)
+        best = max(
+            (r["score"] for g in ("topics", "comparisons", "tags") for r in found[g]), default=0
+        )
+        return None if best >= GOOD_RESULT else q
 
     def suggest(self, text: str, limit: int = 5) -> list[dict]:
         """Best few results of any kind, for 'did you mean' and autocomplete."""

@@ -6,6 +6,7 @@ Every function takes the SiteState and canonical slugs and returns a model of
 
 from __future__ import annotations
 
+from flask import current_app, has_app_context
 from pydantic import BaseModel
 
 from pickgraph.engine.standings import compare_set
@@ -309,8 +310,15 @@ def suggestion_item(state: SiteState, s: Suggestion) -> schemas.SuggestionItem:
 
 
 def suggestions_body(state: SiteState, s: Suggestions) -> schemas.SuggestionsBody:
+    """A page's or the API's suggestion lists as this window shows them (reader
+    feedback applied, ``feedback.Feedback.shape``), each with its impression token."""
     notes = s.to_dict()["notes"]
+    if has_app_context():
+        s, tokens = current_app.extensions["pickgraph"].feedback.shape(state, s)
+    else:
+        tokens = {"comparisons": None, "topics": None}
     return schemas.SuggestionsBody(
+        impressions=schemas.Impressions(**tokens),
         query=schemas.Query(**s.query),
         method=s.method,
         comparisons=[suggestion_item(state, x) for x in s.comparisons],

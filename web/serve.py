@@ -25,6 +25,7 @@ from . import create_app
 from .cache import content_signature
 from .settings import Settings
 from .state import SiteState, too_big_a_drop
+from .store import open_store
 
 __all__ = ["PickgraphServer"]
 
@@ -62,6 +63,9 @@ class PickgraphServer(BaseApplication):
         self.options = options
         self.watch = watch
         self.state = SiteState.from_settings(settings)  # ContentError: nothing starts
+        # the feedback schema is made (or migrated) once, here, before any worker
+        # exists; a database that cannot be opened stops the start with its reason
+        self.store = open_store(settings.database())
         self._watcher: threading.Thread | None = None
         super().__init__()
 
@@ -72,6 +76,8 @@ class PickgraphServer(BaseApplication):
         self.cfg.set("on_reload", self._on_reload)
         self.cfg.set("when_ready", self._when_ready)
         self.cfg.set("post_request", _let_other_connections_run)
+        self.cfg.set("post_fork", self._post_fork)
+        self.cfg.set("worker_exit", self._worker_exit)
 
     def load(self):
         app = self._app(self.state)
@@ -82,6 +88,16 @@ class PickgraphServer(BaseApplication):
         return create_app(state=state, settings=self.settings)
 
     # ---------------------------------------------------------------- hooks
+    def _post_fork(self, server, worker) -> None:
+        """A worker opens its own database connections, never the master's."""
+        self.store.dispose()
+
+    def _worker_exit(self, server, worker) -> None:
+        """Store the lists this worker counted as shown before it goes."""
+        app = getattr(worker, "wsgi", None)
+        if app is not None and "pickgraph" in getattr(app, "extensions", {}):
+            app.extensions["pickgraph"].feedback.flush()
+
     def _when_ready(self, arbiter) -> None:
         arbiter.log.info(
             "pickgraph: serving content %s (%d topics, %d comparisons)",

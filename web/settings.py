@@ -15,6 +15,8 @@ True
 from __future__ import annotations
 
 import os
+import secrets
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,18 @@ SETTINGS = {
     "CACHE": "start-up cache folder; empty turns the cache off",
     "MAX_DROP": "largest share of topics or comparisons a reload may remove (0-1)",
     "RESPONSE_CACHE_MB": "memory for rendered responses in each worker, in MB",
+    "INSTANCE": "folder for the feedback database and the signing key (default: "
+    "<prefix>/var/pickgraph-instance)",
+    "DATABASE_URL": "feedback database, an SQLAlchemy URL (default: SQLite in INSTANCE)",
+    "SECRET_KEY": "key that signs impression tokens and draws experiment arms (default: "
+    "a random key kept in INSTANCE)",
+    "EVENT_RATE": "events one client may send per minute",
+    "EVENT_DAYS": "days raw events are kept before only daily counts remain",
+    "EDITOR_TOKEN": "turns on /editor for whoever presents this token (default: off)",
+    "SWAP_SHARE": "share of suggestion lists shown with two adjacent slots swapped (0-0.5)",
+    "INTERLEAVE": "candidate ranker (a scoring method) interleaved with the default",
+    "INTERLEAVE_SHARE": "share of suggestion lists interleaved with the candidate (0-0.5)",
+    "PROXY_COUNT": "reverse proxies in front whose X-Forwarded-For names the client",
 }
 # Without SITE_URL absolute URLs come from the Host header, so only these hosts are
 # answered unless ALLOWED_HOSTS (or, for `serve`, the bound address) says otherwise.
@@ -42,6 +56,12 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 WILDCARDS = ("0.0.0.0", "::", "")
 DEFAULT_MAX_DROP = 0.5
 DEFAULT_RESPONSE_CACHE_MB = 64
+DEFAULT_EVENT_RATE = 60
+DEFAULT_EVENT_DAYS = 30
+# Flask's own default for an installed application's instance folder.
+DEFAULT_INSTANCE = Path(sys.prefix) / "var" / "pickgraph-instance"
+KEY_FILE = "secret.key"
+DATABASE_FILE = "feedback.sqlite3"
 
 
 @dataclass(frozen=True)
@@ -55,6 +75,27 @@ class Settings:
     cache: Path | None
     max_drop: float = DEFAULT_MAX_DROP
     response_cache_bytes: int = DEFAULT_RESPONSE_CACHE_MB << 20
+    instance: Path = DEFAULT_INSTANCE
+    database_url: str | None = None  # None: SQLite in the instance folder
+    secret_key: str | None = None  # None: a random key kept in the instance folder
+    event_rate: int = DEFAULT_EVENT_RATE
+    event_days: int = DEFAULT_EVENT_DAYS
+    editor_token: str | None = None
+    swap_share: float = 0.0
+    interleave: str | None = None
+    interleave_share: float = 0.0
+    proxy_count: int = 0
+
+    def database(self) -> str:
+        """The feedback database's URL."""
+        return self.database_url or f"sqlite:///{self.instance / DATABASE_FILE}"
+
+    def key(self) -> bytes:
+        """The signing key: SECRET_KEY, else one kept in the instance folder (made
+        once, readable by this user only, shared by every worker and restart)."""
+        if self.secret_key:
+            return self.secret_key.encode("utf-8")
+        return _instance_key(self.instance)
 
     @classmethod
     def read(cls, given: Mapping[str, object] | None = None, bound: str | None = None) -> Settings:
@@ -91,7 +132,39 @@ class Settings:
                 )
                 * (1 << 20)
             ),
+            instance=Path(value("INSTANCE") or DEFAULT_INSTANCE),
+            database_url=(value("DATABASE_URL") or "").strip() or None,
+            secret_key=value("SECRET_KEY") or None,
+            event_rate=int(_number("EVENT_RATE", value("EVENT_RATE"), DEFAULT_EVENT_RATE, 1, 1e9)),
+            event_days=int(_number("EVENT_DAYS", value("EVENT_DAYS"), DEFAULT_EVENT_DAYS, 1, 1e5)),
+            editor_token=value("EDITOR_TOKEN") or None,
+            swap_share=_number("SWAP_SHARE", value("SWAP_SHARE"), 0.0, 0.0, 0.5),
+            interleave=(value("INTERLEAVE") or "").strip() or None,
+            interleave_share=_number("INTERLEAVE_SHARE", value("INTERLEAVE_SHARE"), 0.0, 0.0, 0.5),
+            proxy_count=int(_number("PROXY_COUNT", value("PROXY_COUNT"), 0, 0, 10)),
         )
+
+
+def database_url() -> str:
+    """The feedback database as the environment names it (for Alembic's command)."""
+    return Settings.read().database()
+
+
+def _instance_key(folder: Path) -> bytes:
+    path = folder / KEY_FILE
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:  # the first process to get here writes it; the others read what it wrote
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return bytes.fromhex(path.read_text().strip())
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return bytes.fromhex(key)
 
 
 def _number(name: str, value: str | None, default: float, low: float, high: float) -> float:

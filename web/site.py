@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 
 from pickgraph.graph.errors import BadRequest, NotFound
 
+from .feedback import Feedback, FeedbackUnavailable
 from .schemas import ErrorBody
 from .search import MAX_QUERY
 from .settings import Settings
@@ -35,10 +36,12 @@ PAGE_MAX_AGE = 300
 
 
 class AppState(NamedTuple):
-    """What an app is created with: its settings and the content state it serves."""
+    """What an app is created with: its settings, the content state it serves and
+    its reader feedback."""
 
     settings: Settings
     state: SiteState
+    feedback: Feedback
 
 
 def current_state() -> SiteState:
@@ -146,6 +149,23 @@ def install(app: Flask) -> None:
             page={"title": "Bad request", "description": str(exc), "url": request.path},
         )
         return Response(html, status=400, mimetype="text/html")
+
+    @app.errorhandler(FeedbackUnavailable)
+    def feedback_unavailable(exc: FeedbackUnavailable):
+        current_app.logger.error("feedback database unavailable: %s", exc)
+        message = "feedback cannot be stored right now; try again later"
+        if wants_json():
+            response = json_error(503, message)
+        else:
+            html = render_template(
+                "error.html",
+                status=503,
+                message=message,
+                page={"title": "Unavailable", "description": message, "url": request.path},
+            )
+            response = Response(html, status=503, mimetype="text/html")
+        response.headers["Retry-After"] = "60"
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -38,9 +38,9 @@ log = logging.getLogger("pickgraph")
 
 class ResponseCache:
     """A thread-safe LRU of rendered responses for one content version, bounded in
-    bytes: (body, mimetype, headers) entries, each counted by its body, key and
-    headers plus a fixed overhead; a body larger than a tenth of the bound is not
-    kept."""
+    bytes: (body, mimetype, headers, shown lists) entries, each counted by its body,
+    key, headers and lists plus a fixed overhead; a body larger than a tenth of the
+    bound is not kept."""
 
     OVERHEAD = 512  # bytes an entry costs beyond its strings (tuple, dict slot, ...)
 
@@ -55,8 +55,8 @@ class ResponseCache:
 
     @classmethod
     def _cost(cls, key, value) -> int:
-        body, mimetype, headers = value
-        text = repr(key) + mimetype + "".join(k + v for k, v in headers)
+        body, mimetype, headers, shown = value
+        text = repr(key) + mimetype + "".join(k + v for k, v in headers) + repr(shown)
         return len(body) + len(text) + cls.OVERHEAD
 
     def get(self, key):
