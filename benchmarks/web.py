@@ -174,10 +174,13 @@ EVENTS_LUA = """
 -- a valid click per request, each from a client of its own (its User-Agent)
 local events = {%s}
 local counter = 0
-local id = 0
+local threads = 0
 function setup(thread)
-  id = id + 1
-  thread:set("id", id)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+function init(args)
+  run = args[1] or "0"
 end
 function request()
   counter = counter + 1
@@ -185,7 +188,7 @@ function request()
   local body = '{"type":"click","impression":"' .. e[1] .. '","to":"' .. e[2] .. '"}'
   local headers = {}
   headers["Content-Type"] = "application/json"
-  headers["User-Agent"] = "Mozilla/5.0 (bench reader " .. id .. "-" .. counter .. ")"
+  headers["User-Agent"] = "Mozilla/5.0 (bench reader " .. run .. "-" .. tid .. "-" .. counter .. ")"
   return wrk.format("POST", "/api/v1/events", headers, body)
 end
 """
@@ -206,9 +209,13 @@ def events_script(port: int, folder: Path) -> Path:
     return path
 
 
-def run_wrk_script(wrk: str, url: str, script: Path, duration: int, connections: int) -> dict:
+def run_wrk_script(
+    wrk: str, url: str, script: Path, duration: int, connections: int, run: int
+) -> dict:
+    """wrk with ``script``; ``run`` makes this run's clients differ from every other's."""
     out = subprocess.run(
-        [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
+        [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script)]
+        + [url, "--", str(run)],
         capture_output=True,
         text=True,
         check=True,
@@ -292,7 +299,7 @@ def main(argv=None) -> int:
         before = stored_clicks(database)
         for path in PATHS.values():  # warm the response caches of both workers
             run_wrk(wrk, f"http://127.0.0.1:{port}{path}", 1, 4)
-        for _ in range(args.rounds):
+        for run in range(args.rounds):
             for name, path in PATHS.items():
                 runs[name].append(
                     run_wrk(wrk, f"http://127.0.0.1:{port}{path}", args.duration, args.connections)
@@ -304,6 +311,7 @@ def main(argv=None) -> int:
                     script,
                     args.duration,
                     args.connections,
+                    run,
                 )
             )
         answered = sum(r["requests"] - r["errors"] for r in runs["events"])

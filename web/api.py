@@ -230,10 +230,22 @@ _EVENT_FIELDS = {
 
 
 def _accepted(recorded: bool, reason: str | None = None) -> Response:
-    body = schemas.EventAccepted(recorded=recorded, reason=reason)
-    response = json_response(serialize.dump(body), status=202)
+    response = Response(_ACCEPTED[(recorded, reason)], status=202, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# The few answers an accepted event gets, serialised once (the endpoint's hot path).
+_ACCEPTED = {
+    (recorded, reason): json.dumps(
+        serialize.dump(schemas.EventAccepted(recorded=recorded, reason=reason)), indent=1
+    )
+    for recorded, reason in (
+        (True, None),
+        (False, "already recorded"),
+        (False, "not recorded from a crawler or tool"),
+    )
+}
 
 
 @bp.get("/ping")

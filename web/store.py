@@ -21,8 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import secrets
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -41,6 +44,11 @@ log = logging.getLogger("pickgraph")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # SQLite waits this long for another worker's write to finish (ms).
 BUSY_TIMEOUT_MS = 10_000
+# At most this many events are committed in one transaction.
+MAX_BATCH = 500
+# Held only for an instant, with nothing inside that could wait (so it cannot block a
+# gevent worker's other greenlets even though it is a plain lock).
+_START_LOCK = threading.Lock()
 
 metadata = sa.MetaData()
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -107,6 +115,7 @@ FIELDS = {
     "vote": ("comparison", "agree", "comment"),
     "search-miss": ("query",),
 }
+ALL_FIELDS = tuple(dict.fromkeys(name for names in FIELDS.values() for name in names))
 # What survives of an event past the retention, counted per day.
 AGGREGATED = (
     "page",
@@ -142,7 +151,10 @@ def make_engine(url: str) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            # a connection may be used by a pool thread (_off_the_event_loop), one
+            # thread at a time
+            args = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+            engine = sa.create_engine(parsed, connect_args=args)
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
@@ -156,6 +168,19 @@ def _insert(engine: Engine, table: sa.Table):
     return dialect.insert(table)
 
 
+class _Pending:
+    """An event waiting for the writer, and then its result."""
+
+    __slots__ = ("client", "dedupe", "done", "error", "fields", "kind", "rate", "result")
+
+    def __init__(self, kind: str, client: str, dedupe: str, fields: Mapping, rate: int | None):
+        self.kind, self.client, self.dedupe = kind, client, dedupe
+        self.fields, self.rate = fields, rate
+        self.result: str | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+
 class Store:
     """Reads and writes of feedback for one database."""
 
@@ -163,6 +188,9 @@ class Store:
         self.engine = engine
         self._salt: tuple[dt.date, bytes] | None = None
         self._lock = threading.Lock()
+        self._cond: threading.Condition | None = None
+        self._queue: list[_Pending] = []
+        self._writer_pid: int | None = None
 
     # ------------------------------------------------------------------ schema
     def upgrade(self) -> None:
@@ -208,27 +236,94 @@ class Store:
         self, kind: str, client: str, dedupe: str, fields: Mapping, rate: int | None = None
     ) -> str:
         """Store one event; "stored", "duplicate" or "limited" (the client sent
-        ``rate`` events in the last minute). Committed before it returns."""
+        ``rate`` events in the last minute). Committed before it returns.
+
+        Events arriving together are written in one transaction (group commit: one
+        sync to disk for the lot) by the process's writer, so that durable writes
+        keep up with many concurrent requests."""
+        pending = _Pending(kind, client, dedupe, fields, rate)
+        if self._writer_pid != os.getpid():  # the first event of this process
+            self._start_writer()
+        with self._cond:
+            self._queue.append(pending)
+            self._cond.notify()
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        return pending.result
+
+    def _start_writer(self) -> None:
+        """The writer of this process, and the primitives it waits on, made here and
+        not in ``__init__``: a gunicorn master makes the Store, then each forked
+        worker patches threading for gevent; primitives made before the patch do
+        not work between greenlets."""
+        with _START_LOCK:
+            if self._writer_pid == os.getpid():
+                return
+            self._cond = threading.Condition()
+            self._queue = []
+            threading.Thread(
+                target=self._write_forever, name="pickgraph-events", daemon=True
+            ).start()
+            self._writer_pid = os.getpid()
+
+    def _write_forever(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue:
+                    self._cond.wait()
+            time.sleep(0)  # let the requests that are ready add their events first
+            with self._cond:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                _off_the_event_loop(self._write, batch)
+            except Exception as exc:  # every waiting request answers with it
+                for pending in batch:
+                    pending.error = exc
+            finally:
+                for pending in batch:
+                    pending.done.set()
+
+    def _write(self, batch: list[_Pending]) -> None:
+        """One transaction for the batch: the clients' counts of the last minute in
+        one query, the events already stored in another, then the new rows."""
         now = dt.datetime.now(dt.UTC)
-        row = {name: fields.get(name) for name in FIELDS[kind]}
-        row.update(kind=kind, day=now.date(), at=now, client=client, dedupe=dedupe)
+        clients = sorted({p.client for p in batch if p.rate is not None})
+        keys = sorted({p.dedupe for p in batch})
         with self.engine.begin() as conn:
-            if rate is not None:
-                recent = conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(events)
-                    .where(events.c.client == client)
+            counts = Counter()
+            if clients:
+                recent = (
+                    sa.select(events.c.client, sa.func.count())
+                    .where(events.c.client.in_(clients))
                     .where(events.c.at >= now - dt.timedelta(minutes=1))
-                ).scalar_one()
-                if recent >= rate:
-                    return "limited"
-            inserted = conn.execute(
-                _insert(self.engine, events)
-                .values(**row)
-                .on_conflict_do_nothing(index_elements=["dedupe"])
-                .returning(events.c.id)
-            ).first()
-        return "stored" if inserted is not None else "duplicate"
+                    .group_by(events.c.client)
+                )
+                counts.update(dict(conn.execute(recent).all()))
+            known = set(
+                conn.execute(sa.select(events.c.dedupe).where(events.c.dedupe.in_(keys))).scalars()
+            )
+            rows = []
+            for p in batch:
+                if p.dedupe in known:
+                    p.result = "duplicate"
+                elif p.rate is not None and counts[p.client] >= p.rate:
+                    p.result = "limited"
+                else:
+                    row = {name: p.fields.get(name) for name in FIELDS[p.kind]}
+                    row.update(
+                        kind=p.kind, day=now.date(), at=now, client=p.client, dedupe=p.dedupe
+                    )
+                    rows.append(row)
+                    known.add(p.dedupe)
+                    counts[p.client] += 1
+                    p.result = "stored"
+            if rows:
+                # a row another process stored since the look-up above is skipped
+                insert = _insert(self.engine, events).on_conflict_do_nothing(
+                    index_elements=["dedupe"]
+                )
+                conn.execute(insert, [{**dict.fromkeys(ALL_FIELDS), **row} for row in rows])
 
     def add_impressions(self, counts: Mapping[tuple, int]) -> None:
         """Add ``{(day, page, list, arm): n}`` to the shown-list counts."""
@@ -351,6 +446,18 @@ class Store:
         return {
             t: [c["name"] for c in inspector.get_columns(t)] for t in inspector.get_table_names()
         }
+
+
+def _off_the_event_loop(fn, *args):
+    """``fn(*args)`` in a native thread when this process runs gevent (a gunicorn
+    gevent worker): the database's disk sync then overlaps the worker's other
+    requests instead of stopping its event loop. Elsewhere, a plain call."""
+    if "gevent" in sys.modules:
+        from gevent import get_hub, monkey  # noqa: PLC0415 - only under gevent
+
+        if monkey.is_module_patched("threading"):
+            return get_hub().threadpool.apply(fn, args)
+    return fn(*args)
 
 
 def alembic_config(engine: Engine):
