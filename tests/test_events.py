@@ -96,20 +96,28 @@ def clicks_to_send(port: int, want: int = 300) -> list[dict]:
 
 def send_all(port: int, events: list[dict], threads: int = 10, midway=None) -> list[tuple]:
     """Send every event from ``threads`` threads at once (a connection that fails is
-    retried: the event is deduplicated anyway); ``midway`` runs when half are sent."""
+    retried: the event is deduplicated anyway). With ``midway``, the first half is
+    sent, ``midway`` runs, then the second half."""
     answers: list[tuple] = []
     lock = threading.Lock()
     queue = list(enumerate(events))
-    half = threading.Event()
+    half = len(events) // 2
+    first_half_done = threading.Event()
+    go_on = threading.Event()
+    if midway is None:
+        go_on.set()
 
     def worker():
         while True:
             with lock:
                 if not queue:
                     return
-                i, event = queue.pop()
-                if len(queue) == len(events) // 2:
-                    half.set()
+                hold = len(queue) <= half and not go_on.is_set()
+                if not hold:
+                    i, event = queue.pop()
+            if hold:
+                go_on.wait(300)
+                continue
             for attempt in range(5):
                 try:
                     answer = post(port, event)
@@ -120,15 +128,18 @@ def send_all(port: int, events: list[dict], threads: int = 10, midway=None) -> l
                 answer = (0, {})
             with lock:
                 answers.append((i, *answer))
+                if len(answers) == len(events) - half:
+                    first_half_done.set()
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
     for t in pool:
         t.start()
-    if midway:
-        half.wait(60)
+    if midway is not None:
+        first_half_done.wait(120)
         midway()
+        go_on.set()
     for t in pool:
-        t.join(120)
+        t.join(300)
     return answers
 
 
@@ -146,7 +157,11 @@ def test_concurrent_clicks_across_a_reload_are_stored_exactly_once(database_url,
         assert len({(e["impression"], e["to"]) for e in events}) == 300
 
         def reload():
+            # the second half goes only to the workers forked after the reload
+            booted = server.log_text().count("Booting worker")
             server.proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: "reloaded content" in server.log_text(), timeout=120)
+            wait_until(lambda: server.log_text().count("Booting worker") >= booted + 2, 60)
 
         answers = send_all(server.port, events, midway=reload)
         assert sorted(a[1] for a in answers) == [202] * 300, answers[:5]
@@ -260,7 +275,7 @@ def test_alembic_upgrade_head_creates_the_schema(database_url):
         assert set(sa.inspect(engine).get_table_names()) == TABLES
         with engine.connect() as conn:
             assert (
-                conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+                conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
             )
     finally:
         engine.dispose()
@@ -372,7 +387,9 @@ def test_search_misses_are_recorded_once_per_client_and_day(database_url):
     client = app.test_client()
     for q in ("qwzx plorb", "qwzx plorb", "QWZX  plorb", "kafka", "postgresql"):
         assert client.get(f"/search?q={q}", headers={"User-Agent": READER}).status_code == 200
-    client.get("/api/v1/search?q=zzqv+xkcdq", headers={"User-Agent": READER})
+    client.get("/search.json?q=zzqv+xkcdq", headers={"User-Agent": READER})
+    # autocomplete (the API's search) asks letter by letter: never a miss
+    client.get("/api/v1/search?q=wxqzj", headers={"User-Agent": READER})
     client.get("/search?q=xkcdq+qwzx", headers={"User-Agent": "Googlebot/2.1"})
     rows = open_store(database_url).grouped("search-miss", ("query",))
     assert sorted((r["query"], r["count"]) for r in rows) == [
@@ -532,3 +549,237 @@ def test_the_editor_page_needs_its_token(database_url):
     assert page.status_code == 200 and 'id="totals"' in page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in page.headers
+
+
+def test_crawlers_and_tools_are_answered_but_not_recorded(database_url):
+    app = _app(database_url, EVENT_RATE="1000")
+    client = app.test_client()
+    bot = {"User-Agent": "Googlebot/2.1"}
+    body = client.get("/api/v1/comparisons/go-vs-rust/suggestions", headers=bot).get_json()
+    event = {
+        "type": "click",
+        "impression": body["impressions"]["comparisons"],
+        "to": body["comparisons"][0]["slug"],
+    }
+    for agent in (
+        "Googlebot/2.1 (+http://www.google.com/bot.html)",
+        "curl/8.5.0",
+        "python-requests/2.32",
+        "Mozilla/5.0 HeadlessChrome/156.0",
+        "",
+    ):
+        answer = client.post("/api/v1/events", json=event, headers={"User-Agent": agent})
+        assert answer.status_code == 202 and answer.get_json()["recorded"] is False, agent
+    # a crawler's page views are not counted as shown lists either
+    client.get("/compare/go-vs-rust", headers={"User-Agent": "Googlebot/2.1"})
+    app.extensions["pickgraph"].feedback.flush()
+    store = open_store(database_url)
+    assert store.counts() == {"click": 0, "vote": 0, "search-miss": 0}
+    assert store.impression_counts() == {}
+    client.get("/compare/go-vs-rust", headers={"User-Agent": READER})
+    app.extensions["pickgraph"].feedback.flush()
+    assert sum(store.impression_counts().values()) == 2  # its two lists, shown once
+
+
+def _click_event(client, slug="go-vs-rust", agent=READER):
+    body = client.get(
+        f"/api/v1/comparisons/{slug}/suggestions", headers={"User-Agent": agent}
+    ).get_json()
+    return {
+        "type": "click",
+        "impression": body["impressions"]["comparisons"],
+        "to": body["comparisons"][0]["slug"],
+    }
+
+
+def test_a_token_spelt_another_way_is_no_new_click(database_url):
+    """Base64 decoders skip characters outside the alphabet: a respelt token must not
+    pass as another list view."""
+    client = _app(database_url, EVENT_RATE="1000").test_client()
+    event = _click_event(client)
+    body, mac = event["impression"].split(".")
+    first = client.post("/api/v1/events", json=event, headers={"User-Agent": READER})
+    assert first.get_json()["recorded"] is True
+    for i in range(1, 20):
+        respelt = body[:i] + "!" + body[i:] + "." + mac
+        answer = client.post(
+            "/api/v1/events", json={**event, "impression": respelt}, headers={"User-Agent": READER}
+        )
+        assert answer.status_code == 400, i
+    assert open_store(database_url).counts()["click"] == 1
+
+
+def test_a_new_user_agent_is_not_a_new_voter_nor_a_new_rate(database_url):
+    client = _app(database_url).test_client()  # EVENT_RATE 60
+    for i in range(10):
+        agent = f"Mozilla/5.0 Firefox/{100 + i}"
+        vote = {"type": "vote", "comparison": "go-vs-rust", "agree": i % 2 == 0}
+        client.post("/api/v1/events", json=vote, headers={"User-Agent": agent})
+    assert open_store(database_url).counts()["vote"] == 1
+    statuses = []
+    slugs = sorted(p.stem for p in (resolve_folder(None) / "comparisons").glob("*.yaml"))
+    for i, slug in enumerate(slugs[:70]):
+        agent = f"Mozilla/5.0 Firefox/{200 + i}"
+        vote = {"type": "vote", "comparison": slug, "agree": True}
+        statuses.append(
+            client.post("/api/v1/events", json=vote, headers={"User-Agent": agent}).status_code
+        )
+    assert statuses.count(202) == 59 and statuses[-1] == 429  # 60 a minute, the first one too
+
+
+@pytest.mark.parametrize(
+    "comment", ["bad \ud800 surrogate", "nul \x00 inside", "bell \x07", "x" * 501]
+)
+def test_a_comment_that_is_not_text_is_refused(database_url, comment):
+    client = _app(database_url).test_client()
+    vote = {"type": "vote", "comparison": "go-vs-rust", "agree": True, "comment": comment}
+    raw = json.dumps(vote)  # \ud800 travels as an escape, as a browser could send it
+    answer = client.post(
+        "/api/v1/events",
+        data=raw,
+        content_type="application/json",
+        headers={"User-Agent": READER},
+    )
+    assert answer.status_code == 400 and answer.get_json()["parameter"] == "comment"
+    assert open_store(database_url).counts()["vote"] == 0
+
+
+def test_one_event_the_database_refuses_does_not_fail_the_others(database_url):
+    """Group commit: a batch whose write fails is written again event by event."""
+    store = open_store(database_url)
+    results = {}
+
+    def send(i):
+        fields = {"comparison": "go-vs-rust", "agree": True}
+        if i == 3:  # what the database refuses, past every check: a NUL byte
+            fields["comment"] = "nul \x00"
+        try:
+            results[i] = store.record("vote", f"c{i}", f"batch-{i}", fields)
+        except Exception as exc:  # noqa: BLE001 - the refused one's error
+            results[i] = type(exc).__name__
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    stored = [i for i, r in results.items() if r == "stored"]
+    if "sqlite" in database_url:  # SQLite keeps a NUL byte: all twelve are stored
+        assert len(stored) == 12
+    else:
+        assert len(stored) == 11 and results[3] != "stored"
+    assert store.counts()["vote"] == len(stored)
+
+
+@pytest.mark.parametrize(
+    "raw", ["[" * 5000, '{"type": "vote", "comparison": ' + "[" * 5000 + "}", "\xff\xfe"]
+)
+def test_bodies_that_are_not_json_are_400(database_url, raw):
+    client = _app(database_url).test_client()
+    answer = client.post(
+        "/api/v1/events",
+        data=raw.encode("latin-1"),
+        content_type="application/json",
+        headers={"User-Agent": READER},
+    )
+    assert answer.status_code == 400 and answer.get_json()["ok"] is False
+
+
+def test_crawlers_are_validated_first_and_the_form_does_not_record_them(database_url):
+    client = _app(database_url, EVENT_RATE="1000").test_client()
+    for agent in ("curl/8.5.0", "", "Googlebot/2.1"):
+        bad = {"type": "vote", "comparison": "go-vs-rust", "agree": "maybe"}
+        answer = client.post("/api/v1/events", json=bad, headers={"User-Agent": agent})
+        assert answer.status_code == 400, agent
+        form = client.post(
+            "/compare/go-vs-rust/vote", data={"agree": "yes"}, headers={"User-Agent": agent}
+        )
+        assert form.status_code == 200, agent
+    assert open_store(database_url).counts()["vote"] == 0
+
+
+def test_lists_a_client_asks_another_method_for_are_not_learnt_from(database_url):
+    client = _app(database_url, EVENT_RATE="1000").test_client()
+    body = client.get(
+        "/api/v1/comparisons/go-vs-rust/suggestions?method=ppr", headers={"User-Agent": READER}
+    ).get_json()
+    token = body["impressions"]["comparisons"]
+    assert _token_fields(token)[4] == "other"
+    event = {"type": "click", "impression": token, "to": body["comparisons"][0]["slug"]}
+    assert (
+        client.post("/api/v1/events", json=event, headers={"User-Agent": READER}).status_code == 202
+    )
+    from pickgraph.web.feedback import learned_clicks
+
+    assert learned_clicks(open_store(database_url)) == []
+
+
+def test_two_prunes_at_once_count_each_event_once(database_url):
+    import datetime as dt
+
+    from pickgraph.web.store import events as events_table
+
+    store = open_store(database_url)
+    old = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.insert(events_table),
+            [
+                {
+                    "kind": "vote",
+                    "day": old.date(),
+                    "at": old,
+                    "client": "c",
+                    "dedupe": f"p-{i}",
+                    "comparison": "go-vs-rust",
+                    "agree": True,
+                }
+                for i in range(50)
+            ],
+        )
+    gone = []
+    threads = [threading.Thread(target=lambda: gone.append(store.prune(30))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sum(gone) == 50
+    assert store.counts()["vote"] == 50
+
+
+def test_the_signing_key_made_by_racing_processes_is_one_whole_key(tmp_path):
+    script = (
+        "import sys; from pathlib import Path; "
+        "from pickgraph.web.settings import _instance_key; "
+        "print(_instance_key(Path(sys.argv[1])).hex())"
+    )
+    for trial in range(5):
+        folder = tmp_path / f"i{trial}"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", script, str(folder)], stdout=subprocess.PIPE, text=True
+            )
+            for _ in range(6)
+        ]
+        keys = {p.communicate(timeout=60)[0].strip() for p in procs}
+        assert len(keys) == 1 and len(keys.pop()) == 64, trial
+
+
+def test_same_origin_is_scheme_and_host(database_url):
+    vote = {"type": "vote", "comparison": "go-vs-rust", "agree": True}
+    behind = _app(database_url, SITE_URL="https://example.org/picks", ALLOWED_HOSTS="example.org")
+    client = behind.test_client()
+    ok = client.post(
+        "/api/v1/events",
+        json=vote,
+        base_url="http://example.org",
+        headers={"Origin": "https://example.org", "User-Agent": READER},
+    )
+    assert ok.status_code == 202
+    other = client.post(
+        "/api/v1/events",
+        json=vote,
+        base_url="http://example.org",
+        headers={"Origin": "https://example.org.evil.test", "User-Agent": READER},
+    )
+    assert other.status_code == 403

@@ -22,9 +22,9 @@ from pickgraph.graph.errors import BadRequest, NotFound
 from . import schemas, serialize
 from .context import search_results
 from .explore import neighbourhood as neighbourhood_of
-from .feedback import feedback, is_bot, same_origin
+from .feedback import feedback, same_origin
 from .openapi import document
-from .pages import cached, json_response, records_search_miss
+from .pages import cached, json_response
 from .search import MAX_QUERY
 from .site import current_state
 from .urls import topic_url
@@ -169,7 +169,6 @@ def ranking():
 
 
 @bp.get("/search")
-@records_search_miss
 @cached("q", "limit")
 def search():
     query = request.args.get("q", "")
@@ -197,7 +196,7 @@ def events():
         raise RequestEntityTooLarge(f"an event body is at most {MAX_EVENT_BODY} bytes")
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise BadRequest("the body must be a JSON object", "body") from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object", "body")
@@ -210,8 +209,6 @@ def events():
         raise BadRequest(f"a {kind} event has no field {extra[0]!r}", extra[0])
     fb = feedback()
     state = current_state()
-    if is_bot(request.headers.get("User-Agent")):
-        return _accepted(recorded=False, reason="not recorded from a crawler or tool")
     if kind == "click":
         result = fb.click(state, body.get("impression"), body.get("to"))
     else:
@@ -220,6 +217,8 @@ def events():
         raise TooManyRequests("too many events from this client; try again in a minute")
     if result == "duplicate":
         return _accepted(recorded=False, reason="already recorded")
+    if result == "bot":
+        return _accepted(recorded=False, reason="not recorded from a crawler or tool")
     return _accepted(recorded=True)
 
 

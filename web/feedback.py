@@ -19,8 +19,10 @@ import logging
 import re
 import threading
 import time
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,21 +36,22 @@ from pickgraph.graph.errors import BadRequest
 from . import impressions
 from .impressions import Impression, arm_for, sign, verify
 from .settings import Settings
-from .store import Store, open_store, today
+from .store import Store, off_the_event_loop, open_store, today
 
 __all__ = ["Feedback", "FeedbackUnavailable", "feedback", "is_bot", "page_id", "same_origin"]
 
 log = logging.getLogger("pickgraph")
 
+# The arm of a list drawn by a method a client asked for (no experiment; not learnt from).
+OTHER_METHOD = "other"
 # A vote's comment, at most (characters).
 MAX_COMMENT = 500
 # A public page shows the share of readers agreeing with its pick from this many votes.
 MIN_VOTES_SHOWN = 20
 # Shown-list counts are added to the database at least this often (seconds).
 FLUSH_SECONDS = 10.0
-# The co-click signal needs this many shown lists of a page, and clicks on a target.
-MIN_IMPRESSIONS = 200
-MIN_CLICKS = 5
+# The co-click signal needs learn.MIN_IMPRESSIONS shown lists of a page and
+# learn.MIN_CLICKS readers (distinct sources) clicking a target.
 # User agents that are not readers (crawlers, link previews, monitors, headless tools).
 BOTS = re.compile(
     r"bot|crawl|spider|slurp|preview|fetch|monitor|scan|headless|python-requests|"
@@ -113,9 +116,16 @@ class Feedback:
                 raise FeedbackUnavailable(str(exc)) from None
         return self._store
 
-    def client(self) -> str:
+    def client(self) -> tuple[str, str]:
+        """This request's client hash (address and user agent) and source hash
+        (address alone), both under today's salt."""
         agent = request.headers.get("User-Agent", "")
-        return self.store().client(request.remote_addr or "", agent)
+        address = request.remote_addr or ""
+        store = self.store()
+        try:
+            return store.client(address, agent), store.source(address)
+        except SQLAlchemyError as exc:  # today's salt could not be read or made
+            raise FeedbackUnavailable(str(exc).splitlines()[0]) from None
 
     # ------------------------------------------------------------------ learning
     def learned(self) -> Learned:
@@ -139,31 +149,18 @@ class Feedback:
 
     def _learn(self, window: int) -> Learned:
         store = self.store()
-        rows = store.grouped("click", ("page", "list", "target", "slot", "rank", "arm", "team"))
-        clicks = [
-            learn.Click(
-                page=r["page"],
-                target=r["target"],
-                slot=r["slot"],
-                rank=r["rank"],
-                arm=r["arm"],
-                team=r["team"] or "",
-                count=r["count"],
-            )
-            for r in rows
-            if r["list"] == "comparisons"
-        ]
+        clicks = learned_clicks(store, sources=True)
         shown: Counter = Counter()
         for (page, name, arm), n in store.impression_counts().items():
-            if name == "comparisons":
+            if name == "comparisons" and arm != OTHER_METHOD:
                 shown[(page, arm)] += n
         exam = learn.examination(clicks, shown)
         scores = learn.co_click_scores(
             [c for c in clicks if c.arm != "interleave"],
             shown,
             exam,
-            min_impressions=MIN_IMPRESSIONS,
-            min_clicks=MIN_CLICKS,
+            min_impressions=learn.MIN_IMPRESSIONS,
+            min_clicks=learn.MIN_CLICKS,
         )
         agreement: dict[str, tuple[int, int]] = {}
         for r in store.grouped("vote", ("comparison", "agree")):
@@ -192,7 +189,7 @@ class Feedback:
         window = impressions.current_window()
         page = page_id(found.query)
         comparisons = list(found.comparisons)
-        arm = "control"
+        arm = "control" if found.method == DEFAULT_METHOD else OTHER_METHOD
         teams = ""
         if found.method == DEFAULT_METHOD and comparisons:
             scores = self.learned().scores.get(page)
@@ -214,7 +211,7 @@ class Feedback:
         shown = []
         for name, items, list_arm, list_teams in (
             ("comparisons", comparisons, arm, teams),
-            ("topics", list(found.topics), "control", ""),
+            ("topics", list(found.topics), arm if arm == OTHER_METHOD else "control", ""),
         ):
             if not items:
                 tokens[name] = None
@@ -248,7 +245,8 @@ class Feedback:
     def count_shown(self, shown) -> None:
         """Count lists shown by this response (bots excepted); added to the
         database in batches."""
-        if not shown or is_bot(request.headers.get("User-Agent")):
+        # a HEAD shows nothing; a crawler is no reader
+        if not shown or request.method != "GET" or is_bot(request.headers.get("User-Agent")):
             return
         day = today()
         with self._lock:
@@ -266,7 +264,8 @@ class Feedback:
         if not counts:
             return
         try:
-            self.store().add_impressions(counts)
+            store = self.store()
+            off_the_event_loop(store.add_impressions, counts)
         except (FeedbackUnavailable, SQLAlchemyError) as exc:
             log.warning("pickgraph: shown-list counts not stored yet (%s)", exc)
             with self._lock:
@@ -290,7 +289,7 @@ class Feedback:
         known = tg.comparisons if imp.list == "comparisons" else tg.topics
         if target not in known:
             raise BadRequest(f"no {imp.list[:-1]} {target!r}", "to")
-        client = self.client()
+        client, source = self.client()
         fields = {
             "page": imp.page,
             "list": imp.list,
@@ -299,10 +298,11 @@ class Feedback:
             "arm": imp.arm,
             "team": imp.teams[slot] if imp.teams else None,
             "target": target,
-            "impression": hashlib.sha256(token.encode()).hexdigest()[:32],
+            "impression": imp.mac,
         }
-        dedupe = _dedupe("click", client, fields["impression"], target)
-        return self._record("click", client, dedupe, fields)
+        # what the token signs (its MAC), not how it is spelt
+        dedupe = _dedupe("click", client, imp.mac, target)
+        return self._record("click", client, source, dedupe, fields)
 
     def vote(self, state, comparison: object, agree: object, comment: object = None) -> str:
         if not isinstance(comparison, str) or not comparison:
@@ -311,16 +311,12 @@ class Feedback:
         if not isinstance(agree, bool):
             raise BadRequest("agree must be true or false", "agree")
         if comment is not None:
-            if not isinstance(comment, str):
-                raise BadRequest("comment must be text", "comment")
-            comment = " ".join(comment.split())
-            if len(comment) > MAX_COMMENT:
-                raise BadRequest(f"comment must be at most {MAX_COMMENT} characters", "comment")
-        client = self.client()
+            comment = _text(comment, "comment", MAX_COMMENT)
+        client, source = self.client()
         fields = {"comparison": comparison, "agree": agree, "comment": comment or None}
-        # one vote per comparison, client and day: the first one counts
-        dedupe = _dedupe("vote", client, today().isoformat(), comparison)
-        return self._record("vote", client, dedupe, fields)
+        # one vote per comparison, address and day: the first one counts
+        dedupe = _dedupe("vote", source, today().isoformat(), comparison)
+        return self._record("vote", client, source, dedupe, fields)
 
     def search_miss(self, state, query: str) -> None:
         """Record a search with no good result (once per client, query and day);
@@ -330,16 +326,24 @@ class Feedback:
         missed = state.search.miss(query)
         if missed is None:
             return
+        missed = "".join(c for c in missed if unicodedata.category(c)[0] != "C")
+        if not missed.strip():
+            return
         try:
-            client = self.client()
-            dedupe = _dedupe("search-miss", client, today().isoformat(), missed)
-            self._record("search-miss", client, dedupe, {"query": missed})
+            client, source = self.client()
+            dedupe = _dedupe("search-miss", source, today().isoformat(), missed)
+            self._record("search-miss", client, source, dedupe, {"query": missed})
         except (FeedbackUnavailable, SQLAlchemyError) as exc:
             log.warning("pickgraph: search miss not stored (%s)", exc)
 
-    def _record(self, kind: str, client: str, dedupe: str, fields: dict) -> str:
+    def _record(self, kind: str, client: str, source: str, dedupe: str, fields: dict) -> str:
+        """Store a valid event: "stored", "duplicate", "limited", or "bot" (a crawler
+        or tool: answered like anyone, never recorded)."""
+        if is_bot(request.headers.get("User-Agent")):
+            return "bot"
         try:
-            return self.store().record(kind, client, dedupe, fields, self.settings.event_rate)
+            rate = self.settings.event_rate
+            return self.store().record(kind, client, dedupe, fields, rate, source)
         except SQLAlchemyError as exc:
             raise FeedbackUnavailable(str(exc).splitlines()[0]) from None
 
@@ -349,11 +353,56 @@ def same_origin() -> None:
     naming another origin, or Sec-Fetch-Site saying cross-site. Clients that are not
     browsers send neither and are judged by their body alone."""
     origin = request.headers.get("Origin")
-    ours = (current_app.extensions["pickgraph"].settings.site_url or request.host_url).rstrip("/")
-    if origin is not None and origin.rstrip("/") != ours:
+    if origin is not None and not _ours(origin):
         raise Forbidden(f"a POST from {origin[:100]!r} is not accepted: same origin only")
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         raise Forbidden("a cross-site POST is not accepted: same origin only")
+
+
+def _ours(origin: str) -> bool:
+    """Whether ``origin`` is this site's: SITE_URL's scheme and host when it is set
+    (its path does not matter), else the request's host (a proxy may have ended TLS,
+    so the scheme the app sees is not the browser's)."""
+    site = current_app.extensions["pickgraph"].settings.site_url
+    given = urlsplit(origin)
+    if site:
+        mine = urlsplit(site)
+        return (given.scheme, given.netloc.lower()) == (mine.scheme, mine.netloc.lower())
+    return given.scheme in ("http", "https") and given.netloc.lower() == request.host.lower()
+
+
+def _text(value: object, name: str, limit: int) -> str:
+    """Free text a reader typed, spaces collapsed; BadRequest for anything that is
+    not text a database can keep (control characters, lone surrogates) or too long."""
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be text", name)
+    text = " ".join(value.split())
+    if len(text) > limit:
+        raise BadRequest(f"{name} must be at most {limit} characters", name)
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
+        raise BadRequest(f"{name} holds characters that are not text", name)
+    return text
+
+
+def learned_clicks(store: Store, sources: bool = False) -> list:
+    """The comparisons lists' clicks, grouped, as ``engine.feedback.Click`` records
+    (lists drawn by a method a client asked for are left out: they are no arm)."""
+    rows = store.grouped(
+        "click", ("page", "list", "target", "slot", "rank", "arm", "team"), sources=sources
+    )
+    return [
+        learn.Click(
+            page=r["page"],
+            target=r["target"],
+            slot=r["slot"],
+            rank=r["rank"],
+            arm=r["arm"],
+            team=r["team"] or "",
+            count=r["count"],
+        )
+        for r in rows
+        if r["list"] == "comparisons" and r["arm"] != OTHER_METHOD
+    ]
 
 
 def _dedupe(*parts: str) -> str:

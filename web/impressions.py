@@ -53,6 +53,8 @@ class Impression:
     arm: str
     slugs: tuple[str, ...]
     teams: str = ""
+    # the token's MAC, hex (set by ``verify``): what a click is deduplicated on
+    mac: str = ""
 
     def slot(self, slug: str) -> int | None:
         try:
@@ -61,7 +63,8 @@ class Impression:
             return None
 
     def default_rank(self, slot: int) -> int:
-        """The slot's item's rank in the default order (-1 if it is the candidate's)."""
+        """The slot's item's rank in the default order (-1 in an interleaved list,
+        whose slots are the two rankers' picks in turn)."""
         if self.arm.startswith("swap-"):
             k = int(self.arm[5:])
             return {k: k + 1, k + 1: k}.get(slot, slot)
@@ -104,6 +107,8 @@ def verify(key: bytes, token: object, now: float | None = None) -> Impression | 
         given = _unb64(mac)
     except (ValueError, TypeError):
         return None
+    if _b64(payload) != body or _b64(given) != mac:
+        return None  # base64 that decodes but is not spelt as we spell it: a copy
     if not hmac.compare_digest(hmac.new(key, payload, hashlib.sha256).digest()[:16], given):
         return None
     try:
@@ -117,7 +122,8 @@ def verify(key: bytes, token: object, now: float | None = None) -> Impression | 
     start = window_n * WINDOW
     if start > now + 60 or start + WINDOW + TTL < now:
         return None
-    return Impression(page, name, window_n, arm, tuple(slugs.split(",")) if slugs else (), teams)
+    shown = tuple(slugs.split(",")) if slugs else ()
+    return Impression(page, name, window_n, arm, shown, teams, given.hex())
 
 
 def arm_for(

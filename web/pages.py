@@ -37,7 +37,8 @@ def json_response(data, status: int = 200) -> Response:
 
 def records_search_miss(view):
     """Record the search as a search miss when it finds nothing good (also when the
-    answer comes from the cache)."""
+    answer comes from the cache). Only the search page does: the API's search is
+    what autocomplete asks as a reader types, letter by letter."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):

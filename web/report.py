@@ -3,8 +3,8 @@
 One report from the feedback database (and, for the demand-ranked gaps, the content):
 event counts, click-through per slot and per suggestion, the examination estimate per
 slot, agreement with each pick, searches that found nothing good, the interleaving
-test's outcome, and the missing comparisons ranked by how often readers looked for
-them.
+test's outcome, the newest comments on votes, and the missing comparisons ranked by
+how often readers looked for them.
 """
 
 from __future__ import annotations
@@ -18,12 +18,15 @@ from pickgraph.engine import feedback as learn
 from pickgraph.engine.gaps import gap, gaps
 from pickgraph.graph.model import canonical_slug
 
+from .feedback import OTHER_METHOD, learned_clicks
 from .store import Store
 
 __all__ = ["CSV_COLUMNS", "build_report", "report_csv"]
 
 # How many rows each table of the report keeps (the JSON's lists), at most.
 MAX_ROWS = 500
+# The newest vote comments the report shows.
+MAX_COMMENTS = 100
 # How many of the engine's gaps are re-ranked with demand.
 GAP_POOL = 300
 
@@ -37,22 +40,10 @@ def build_report(store: Store, engine=None, candidate: str | None = None) -> dic
     shown_by_page: Counter = Counter()
     shown_by_arm: Counter = Counter()
     for (page, name, arm), n in shown_rows.items():
-        if name == "comparisons":
+        if name == "comparisons" and arm != OTHER_METHOD:
             shown_by_page[page] += n
             shown_by_arm[(page, arm)] += n
-    model_clicks = [
-        learn.Click(
-            page=r["page"],
-            target=r["target"],
-            slot=r["slot"],
-            rank=r["rank"],
-            arm=r["arm"],
-            team=r["team"] or "",
-            count=r["count"],
-        )
-        for r in clicks
-        if r["list"] == "comparisons"
-    ]
+    model_clicks = learned_clicks(store, sources=True)
     exam = learn.examination(model_clicks, shown_by_arm)
     shown_lists = sum(shown_by_page.values())
     per_slot: Counter = Counter()
@@ -128,6 +119,7 @@ def build_report(store: Store, engine=None, candidate: str | None = None) -> dic
             "low": round(low, 4),
             "high": round(high, 4),
         },
+        "comments": store.comments(MAX_COMMENTS),
         "gaps": demand_gaps(engine, searches) if engine is not None else [],
     }
 
@@ -187,6 +179,8 @@ def report_csv(report: dict) -> str:
         writer.writerow(("agreement", v["comparison"], "", v["votes"], v["share_agree"]))
     for s in report["searches"]:
         writer.writerow(("search-miss", s["query"], "", s["count"], ""))
+    for c in report["comments"]:
+        writer.writerow(("comment", c["comparison"], c["comment"], 1, int(c["agree"])))
     i = report["interleaving"]
     writer.writerow(
         (

@@ -29,6 +29,9 @@ FUZZY_POOL = 100
 
 # A search whose best result scores below this found nothing good (a search miss).
 GOOD_RESULT = 45.0
+# How many queries' miss verdicts a SearchIndex remembers (oldest forgotten first).
+MISS_CACHE = 4096
+_UNKNOWN = object()
 _SEPARATOR = re.compile(r"\s(?:vs\.?|versus|or)\s|,")
 
 
@@ -60,6 +63,7 @@ class SearchIndex:
 
     def __init__(self, tg: TopicGraph):
         self.tg = tg
+        self._misses: dict[str, str | None] = {}
         self.entries: list[Entry] = []
         for slug, t in tg.topics.items():
             names = {
@@ -201,6 +205,16 @@ class SearchIndex:
         return {"query": query[:MAX_QUERY], **groups}
 
     def miss(self, query: str) -> str | None:
+        """:meth:`_miss`, remembered for the last MISS_CACHE queries."""
+        known = self._misses.get(query, _UNKNOWN)
+        if known is _UNKNOWN:
+            known = self._miss(query)
+            if len(self._misses) >= MISS_CACHE:
+                self._misses.pop(next(iter(self._misses)))
+            self._misses[query] = known
+        return known
+
+    def _miss(self, query: str) -> str | None:
         """The query, normalised, when it finds nothing good; None when it does.
 
         Nothing good: two topics named with no comparison of them ("python vs rust",

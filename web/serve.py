@@ -66,6 +66,7 @@ class PickgraphServer(BaseApplication):
         # the feedback schema is made (or migrated) once, here, before any worker
         # exists; a database that cannot be opened stops the start with its reason
         self.store = open_store(settings.database())
+        settings.key()  # the signing key exists before any worker looks for it
         self._watcher: threading.Thread | None = None
         super().__init__()
 

@@ -151,20 +151,29 @@ def database_url() -> str:
 
 
 def _instance_key(folder: Path) -> bytes:
+    """The key kept in ``folder`` (made there first if need be). It is written to a
+    file of this process's own and then linked into place, so a process that finds
+    the file finds it whole; a file holding no 32-byte key is refused."""
     path = folder / KEY_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        mine = folder / f".{KEY_FILE}.{os.getpid()}"
+        fd = os.open(mine, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(mine, path)  # the first process to link wins; others read its key
+        except FileExistsError:
+            pass
+        finally:
+            mine.unlink()
     try:
-        return bytes.fromhex(path.read_text().strip())
-    except FileNotFoundError:
-        pass
-    folder.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    try:  # the first process to get here writes it; the others read what it wrote
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return bytes.fromhex(path.read_text().strip())
-    with os.fdopen(fd, "w") as f:
-        f.write(key + "\n")
-    return bytes.fromhex(key)
+        key = bytes.fromhex(path.read_text().strip())
+    except ValueError:
+        key = b""
+    if len(key) < 32:
+        raise BadRequest(f"{path} holds no key: delete it or set SECRET_KEY", "SECRET_KEY")
+    return key
 
 
 def _number(name: str, value: str | None, default: float, low: float, high: float) -> float:

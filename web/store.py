@@ -1,6 +1,6 @@
 """Where reader feedback is kept: SQLAlchemy Core over SQLite or PostgreSQL.
 
-Three tables of events and their bookkeeping (the schema is made by the Alembic
+Four tables, events and their bookkeeping (the schema is made by the Alembic
 migrations in ``migrations/``; the tables below describe it for queries):
 
 - ``events``: one row per click, vote or search without a result, with the day, the
@@ -35,9 +35,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
+from pickgraph.engine import feedback as learn
 from pickgraph.graph.errors import BadRequest
 
-__all__ = ["MIGRATIONS", "Store", "open_store"]
+__all__ = ["MIGRATIONS", "Store", "off_the_event_loop", "open_store"]
 
 log = logging.getLogger("pickgraph")
 
@@ -46,6 +47,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
 # At most this many events are committed in one transaction.
 MAX_BATCH = 500
+# How long the writer waits for more events before a transaction (seconds).
+GATHER_SECONDS = 0.002
 # Held only for an instant, with nothing inside that could wait (so it cannot block a
 # gevent worker's other greenlets even though it is a plain lock).
 _START_LOCK = threading.Lock()
@@ -62,6 +65,7 @@ events = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("client", sa.String(32), nullable=False),
     sa.Column("dedupe", sa.String(64), nullable=False, unique=True),
+    sa.Column("source", sa.String(32)),
     sa.Column("page", sa.String(400)),
     sa.Column("list", sa.String(16)),
     sa.Column("slot", sa.SmallInteger),
@@ -141,6 +145,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # FULL: a commit is on disk before the event is acknowledged
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    # a deleted salt is overwritten on disk, not left in a free page
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -151,7 +157,7 @@ def make_engine(url: str) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            # a connection may be used by a pool thread (_off_the_event_loop), one
+            # a connection may be used by a pool thread (off_the_event_loop), one
             # thread at a time
             args = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
             engine = sa.create_engine(parsed, connect_args=args)
@@ -171,10 +177,12 @@ def _insert(engine: Engine, table: sa.Table):
 class _Pending:
     """An event waiting for the writer, and then its result."""
 
-    __slots__ = ("client", "dedupe", "done", "error", "fields", "kind", "rate", "result")
+    __slots__ = ("client", "dedupe", "done", "error", "fields", "kind", "rate", "result", "source")
 
-    def __init__(self, kind: str, client: str, dedupe: str, fields: Mapping, rate: int | None):
-        self.kind, self.client, self.dedupe = kind, client, dedupe
+    def __init__(
+        self, kind: str, client: str, dedupe: str, fields: Mapping, rate: int | None, source: str
+    ):
+        self.kind, self.client, self.dedupe, self.source = kind, client, dedupe, source
         self.fields, self.rate = fields, rate
         self.result: str | None = None
         self.error: BaseException | None = None
@@ -219,29 +227,45 @@ class Store:
                 .on_conflict_do_nothing(index_elements=["day"])
             )
             value = conn.execute(sa.select(salts.c.salt).where(salts.c.day == day)).scalar_one()
-            conn.execute(sa.delete(salts).where(salts.c.day != day))
+            # only days before: a worker still on yesterday must not delete today's
+            conn.execute(sa.delete(salts).where(salts.c.day < day))
         self._salt = (day, bytes.fromhex(value))
         return self._salt[1]
 
     def client(self, address: str, agent: str, day: dt.date | None = None) -> str:
         """The client's hash for today: neither the address nor the agent is kept,
         and once the day's salt is gone the hash cannot be linked back to them."""
+        return self._hash(day, address, agent)
+
+    def source(self, address: str, day: dt.date | None = None) -> str:
+        """The address's hash for today (the rate limit and one vote per comparison go
+        by it: a new user agent is not a new source)."""
+        return self._hash(day, address)
+
+    def _hash(self, day: dt.date | None, *parts: str) -> str:
         day = day or today()
         digest = hashlib.sha256(self.salt(day))
-        digest.update(f"|{day.isoformat()}|{address}|{agent}".encode("utf-8", "replace"))
+        digest.update("|".join((day.isoformat(), *parts)).encode("utf-8", "replace"))
         return digest.hexdigest()[:32]
 
     # ------------------------------------------------------------------ writes
     def record(
-        self, kind: str, client: str, dedupe: str, fields: Mapping, rate: int | None = None
+        self,
+        kind: str,
+        client: str,
+        dedupe: str,
+        fields: Mapping,
+        rate: int | None = None,
+        source: str | None = None,
     ) -> str:
         """Store one event; "stored", "duplicate" or "limited" (the client sent
-        ``rate`` events in the last minute). Committed before it returns.
+        ``rate`` events in the last minute; ``source``, the address's hash, is what
+        is counted, else the client). Committed before it returns.
 
         Events arriving together are written in one transaction (group commit: one
         sync to disk for the lot) by the process's writer, so that durable writes
         keep up with many concurrent requests."""
-        pending = _Pending(kind, client, dedupe, fields, rate)
+        pending = _Pending(kind, client, dedupe, fields, rate, source or client)
         if self._writer_pid != os.getpid():  # the first event of this process
             self._start_writer()
         with self._cond:
@@ -262,24 +286,33 @@ class Store:
                 return
             self._cond = threading.Condition()
             self._queue = []
-            threading.Thread(
-                target=self._write_forever, name="pickgraph-events", daemon=True
-            ).start()
             self._writer_pid = os.getpid()
+        # started outside the lock: under gevent, start() waits for the new greenlet
+        threading.Thread(target=self._write_forever, name="pickgraph-events", daemon=True).start()
 
     def _write_forever(self) -> None:
         while True:
             with self._cond:
                 while not self._queue:
                     self._cond.wait()
-            time.sleep(0)  # let the requests that are ready add their events first
+            # let the requests that are ready (and those a moment away) add theirs first:
+            # fewer, larger transactions, each one sync to disk
+            time.sleep(GATHER_SECONDS)
             with self._cond:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             try:
-                _off_the_event_loop(self._write, batch)
-            except Exception as exc:  # every waiting request answers with it
-                for pending in batch:
-                    pending.error = exc
+                off_the_event_loop(self._write, batch)
+            except Exception as exc:
+                # one event the database refuses must not fail the others: each
+                # goes again on its own, and only the ones that fail again fail
+                if len(batch) == 1:
+                    batch[0].error = exc
+                else:
+                    for pending in batch:
+                        try:
+                            off_the_event_loop(self._write, [pending])
+                        except Exception as alone:
+                            pending.error = alone
             finally:
                 for pending in batch:
                     pending.done.set()
@@ -288,16 +321,16 @@ class Store:
         """One transaction for the batch: the clients' counts of the last minute in
         one query, the events already stored in another, then the new rows."""
         now = dt.datetime.now(dt.UTC)
-        clients = sorted({p.client for p in batch if p.rate is not None})
+        sources = sorted({p.source for p in batch if p.rate is not None})
         keys = sorted({p.dedupe for p in batch})
         with self.engine.begin() as conn:
             counts = Counter()
-            if clients:
+            if sources:
                 recent = (
-                    sa.select(events.c.client, sa.func.count())
-                    .where(events.c.client.in_(clients))
+                    sa.select(events.c.source, sa.func.count())
+                    .where(events.c.source.in_(sources))
                     .where(events.c.at >= now - dt.timedelta(minutes=1))
-                    .group_by(events.c.client)
+                    .group_by(events.c.source)
                 )
                 counts.update(dict(conn.execute(recent).all()))
             known = set(
@@ -307,16 +340,21 @@ class Store:
             for p in batch:
                 if p.dedupe in known:
                     p.result = "duplicate"
-                elif p.rate is not None and counts[p.client] >= p.rate:
+                elif p.rate is not None and counts[p.source] >= p.rate:
                     p.result = "limited"
                 else:
                     row = {name: p.fields.get(name) for name in FIELDS[p.kind]}
                     row.update(
-                        kind=p.kind, day=now.date(), at=now, client=p.client, dedupe=p.dedupe
+                        kind=p.kind,
+                        day=now.date(),
+                        at=now,
+                        client=p.client,
+                        source=p.source,
+                        dedupe=p.dedupe,
                     )
                     rows.append(row)
                     known.add(p.dedupe)
-                    counts[p.client] += 1
+                    counts[p.source] += 1
                     p.result = "stored"
             if rows:
                 # a row another process stored since the look-up above is skipped
@@ -343,25 +381,49 @@ class Store:
 
     def prune(self, keep_days: int, day: dt.date | None = None) -> int:
         """Count raw events older than ``keep_days`` into ``daily``, then delete them.
-        Returns how many raw events went."""
+        Returns how many raw events went.
+
+        The rows counted are exactly the rows deleted (``DELETE ... RETURNING``, in
+        one transaction), so two prunes at once cannot count an event twice."""
         cutoff = (day or today()) - dt.timedelta(days=keep_days)
-        cols = [events.c[name] for name in AGGREGATED]
+        taken = ("day", "kind", "impression", "client", *AGGREGATED)
         with self.engine.begin() as conn:
-            grouped = (
-                sa.select(events.c.day, events.c.kind, *cols, sa.func.count().label("count"))
+            gone = conn.execute(
+                sa.delete(events)
                 .where(events.c.day < cutoff)
-                .group_by(events.c.day, events.c.kind, *cols)
-            )
-            rows = [dict(r._mapping) for r in conn.execute(grouped)]
-            outcomes = self._interleave_outcomes(conn, events.c.day < cutoff)
-            for (d, page, winner), n in outcomes.items():
+                .returning(*[events.c[name] for name in taken])
+            ).all()
+            counts: Counter = Counter()
+            views: dict[tuple, Counter] = {}
+            for row in gone:
+                r = dict(zip(taken, row, strict=True))
+                counts[(r["day"], r["kind"], *[r[name] for name in AGGREGATED])] += 1
+                if r["kind"] == "click" and r["arm"] == "interleave":
+                    view = (r["day"], r["page"], r["impression"], r["client"])
+                    views.setdefault(view, Counter())[r["team"]] += 1
+            rows = [
+                {
+                    "day": key[0],
+                    "kind": key[1],
+                    **dict(zip(AGGREGATED, key[2:], strict=True)),
+                    "count": n,
+                }
+                for key, n in counts.items()
+            ]
+            for (d, page, winner), n in _outcomes(views).items():
                 rows.append(
-                    {"day": d, "kind": "interleave", "page": page, "team": winner, "count": n}
+                    {
+                        **dict.fromkeys(AGGREGATED),
+                        "day": d,
+                        "kind": "interleave",
+                        "page": page,
+                        "team": winner,
+                        "count": n,
+                    }
                 )
             if rows:
-                conn.execute(sa.insert(daily), [{**dict.fromkeys(AGGREGATED), **r} for r in rows])
-            gone = conn.execute(sa.delete(events).where(events.c.day < cutoff)).rowcount
-        return gone
+                conn.execute(sa.insert(daily), rows)
+        return len(gone)
 
     # ------------------------------------------------------------------ reads
     def _interleave_outcomes(self, conn, where) -> Counter:
@@ -377,11 +439,7 @@ class Store:
         views: dict[tuple, Counter] = {}
         for d, page, imp, client, team in rows:
             views.setdefault((d, page, imp, client), Counter())[team] += 1
-        out: Counter = Counter()
-        for (d, page, _imp, _client), teams in views.items():
-            a, b = teams.get("a", 0), teams.get("b", 0)
-            out[(d, page, "a" if a > b else "b" if b > a else "")] += 1
-        return out
+        return _outcomes(views)
 
     def counts(self) -> dict[str, int]:
         """Events of each kind, raw and aggregated together."""
@@ -398,12 +456,16 @@ class Store:
                     out[kind] += int(n)
         return out
 
-    def grouped(self, kind: str, columns: Iterable[str]) -> list[dict]:
-        """Events of ``kind`` counted by ``columns``, raw and aggregated together."""
+    def grouped(self, kind: str, columns: Iterable[str], sources: bool = False) -> list[dict]:
+        """Events of ``kind`` counted by ``columns``, raw and aggregated together.
+
+        With ``sources``, raw events count once per source (address and day): one
+        machine clicking a suggestion again and again counts as one reader."""
         columns = list(columns)
         totals: Counter = Counter()
+        measure = sa.func.count(sa.distinct(events.c.source)) if sources else sa.func.count()
         with self.engine.connect() as conn:
-            raw = sa.select(*[events.c[c] for c in columns], sa.func.count())
+            raw = sa.select(*[events.c[c] for c in columns], measure)
             raw = raw.where(events.c.kind == kind).group_by(*[events.c[c] for c in columns])
             for *key, n in conn.execute(raw):
                 totals[tuple(key)] += n
@@ -412,6 +474,20 @@ class Store:
             for *key, n in conn.execute(agg):
                 totals[tuple(key)] += int(n)
         return [{**dict(zip(columns, key, strict=True)), "count": n} for key, n in totals.items()]
+
+    def comments(self, limit: int) -> list[dict]:
+        """The newest vote comments (kept only as long as their raw event)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(events.c.day, events.c.comparison, events.c.agree, events.c.comment)
+                .where(events.c.kind == "vote", events.c.comment.is_not(None))
+                .order_by(events.c.id.desc())
+                .limit(limit)
+            )
+            return [
+                {"day": str(d), "comparison": c, "agree": bool(a), "comment": text}
+                for d, c, a, text in rows
+            ]
 
     def impression_counts(self) -> dict[tuple[str, str, str], int]:
         """Shown-list counts per (page, list, arm), every day summed."""
@@ -448,7 +524,24 @@ class Store:
         }
 
 
-def _off_the_event_loop(fn, *args):
+def _outcomes(views: dict[tuple, Counter]) -> Counter:
+    """(day, page, winner) counts from each view's clicks per team."""
+    out: Counter = Counter()
+    for (d, page, _imp, _client), teams in views.items():
+        winner = interleaving_outcome_of(teams)
+        out[(d, page, winner)] += 1
+    return out
+
+
+def interleaving_outcome_of(teams: Counter) -> str:
+    """ "a", "b", or "" for a tie, from one view's clicks per team."""
+    outcome = learn.interleaving_outcome(
+        [team for team, n in teams.items() for _ in range(n)], range(sum(teams.values()))
+    )
+    return outcome or ""
+
+
+def off_the_event_loop(fn, *args):
     """``fn(*args)`` in a native thread when this process runs gevent (a gunicorn
     gevent worker): the database's disk sync then overlaps the worker's other
     requests instead of stopping its event loop. Elsewhere, a plain call."""
