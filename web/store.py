@@ -54,7 +54,38 @@ GATHER_SECONDS = 0.002
 _START_LOCK = threading.Lock()
 
 metadata = sa.MetaData()
+# What survives of an event past the retention, counted per day.
+AGGREGATED_COLUMNS = (
+    "page",
+    "list",
+    "slot",
+    "rank",
+    "arm",
+    "team",
+    "target",
+    "comparison",
+    "agree",
+    "query",
+)
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _kept(*names: str) -> list[sa.Column]:
+    """The event columns that ``daily`` keeps too (fresh Column objects per table)."""
+    types = {
+        "page": sa.String(400),
+        "list": sa.String(16),
+        "slot": sa.SmallInteger(),
+        "rank": sa.SmallInteger(),
+        "arm": sa.String(16),
+        "team": sa.String(1),
+        "target": sa.String(300),
+        "comparison": sa.String(300),
+        "agree": sa.Boolean(),
+        "query": sa.String(200),
+    }
+    return [sa.Column(name, types[name]) for name in names]
+
 
 events = sa.Table(
     "events",
@@ -66,18 +97,11 @@ events = sa.Table(
     sa.Column("client", sa.String(32), nullable=False),
     sa.Column("dedupe", sa.String(64), nullable=False, unique=True),
     sa.Column("source", sa.String(32)),
-    sa.Column("page", sa.String(400)),
-    sa.Column("list", sa.String(16)),
-    sa.Column("slot", sa.SmallInteger),
-    sa.Column("rank", sa.SmallInteger),
-    sa.Column("arm", sa.String(16)),
-    sa.Column("team", sa.String(1)),
-    sa.Column("target", sa.String(300)),
+    *_kept("page", "list", "slot", "rank", "arm", "team", "target"),
     sa.Column("impression", sa.String(32)),
-    sa.Column("comparison", sa.String(300)),
-    sa.Column("agree", sa.Boolean),
+    *_kept("comparison", "agree"),
     sa.Column("comment", sa.Text),
-    sa.Column("query", sa.String(200)),
+    *_kept("query"),
 )
 impressions = sa.Table(
     "impressions",
@@ -94,16 +118,7 @@ daily = sa.Table(
     sa.Column("id", ID, primary_key=True, autoincrement=True),
     sa.Column("day", sa.Date, nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("page", sa.String(400)),
-    sa.Column("list", sa.String(16)),
-    sa.Column("slot", sa.SmallInteger),
-    sa.Column("rank", sa.SmallInteger),
-    sa.Column("arm", sa.String(16)),
-    sa.Column("team", sa.String(1)),
-    sa.Column("target", sa.String(300)),
-    sa.Column("comparison", sa.String(300)),
-    sa.Column("agree", sa.Boolean),
-    sa.Column("query", sa.String(200)),
+    *_kept(*AGGREGATED_COLUMNS),
     sa.Column("count", sa.BigInteger, nullable=False),
 )
 salts = sa.Table(
@@ -120,19 +135,7 @@ FIELDS = {
     "search-miss": ("query",),
 }
 ALL_FIELDS = tuple(dict.fromkeys(name for names in FIELDS.values() for name in names))
-# What survives of an event past the retention, counted per day.
-AGGREGATED = (
-    "page",
-    "list",
-    "slot",
-    "rank",
-    "arm",
-    "team",
-    "target",
-    "comparison",
-    "agree",
-    "query",
-)
+AGGREGATED = AGGREGATED_COLUMNS
 
 
 def today() -> dt.date:
