@@ -782,3 +782,20 @@ def test_same_origin_is_scheme_and_host(database_url):
             headers={"Origin": origin, "User-Agent": READER},
         )
         assert answer.status_code == status, origin
+
+
+def test_without_a_signing_key_pages_serve_and_clicks_wait(tmp_path):
+    """An instance folder that cannot be written (a read-only install): no key, so
+    lists go out without tokens and a click is a 503, never a 500."""
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    app = create_app(
+        {"TESTING": True, "INSTANCE": str(blocked / "instance"), "DATABASE_URL": "sqlite://"}
+    )
+    client = app.test_client()
+    assert client.get("/compare/go-vs-rust").status_code == 200
+    body = client.get("/api/v1/comparisons/go-vs-rust/suggestions").get_json()
+    assert body["impressions"] == {"comparisons": None, "topics": None}
+    event = {"type": "click", "impression": "x.y", "to": body["comparisons"][0]["slug"]}
+    answer = client.post("/api/v1/events", json=event, headers={"User-Agent": READER})
+    assert answer.status_code == 503 and answer.get_json()["ok"] is False

@@ -141,7 +141,7 @@ class Feedback:
                 return known
             try:
                 known = self._learn(window)
-            except (FeedbackUnavailable, SQLAlchemyError) as exc:
+            except Exception as exc:  # noqa: BLE001 - pages are served whatever happens
                 log.warning("pickgraph: feedback not read (%s); lists as the engine ranks", exc)
                 known = Learned(window)
             self._learned = known
@@ -186,6 +186,11 @@ class Feedback:
         served as that method ranks it (with a token all the same)."""
         if not has_request_context() or current_app.config.get("STATIC_EXPORT"):
             return found, {"comparisons": None, "topics": None}
+        try:
+            key = self.key
+        except (OSError, BadRequest) as exc:  # no key to sign with: lists without tokens
+            log.error("pickgraph: impression tokens off, no signing key (%s)", exc)
+            return found, {"comparisons": None, "topics": None}
         window = impressions.current_window()
         page = page_id(found.query)
         comparisons = list(found.comparisons)
@@ -196,9 +201,7 @@ class Feedback:
             if scores:
                 comparisons = _with_co_clicks(comparisons, scores)
             s = self.settings
-            arm = arm_for(
-                self.key, page, window, len(comparisons), s.swap_share, s.interleave_share
-            )
+            arm = arm_for(key, page, window, len(comparisons), s.swap_share, s.interleave_share)
             if arm == "interleave":
                 comparisons, teams = self._interleave(state, found, comparisons, page, window)
                 if not teams:
@@ -217,7 +220,7 @@ class Feedback:
                 tokens[name] = None
                 continue
             imp = Impression(page, name, window, list_arm, tuple(x.slug for x in items), list_teams)
-            tokens[name] = sign(self.key, imp)
+            tokens[name] = sign(key, imp)
             shown.append((page, name, list_arm))
         g.setdefault("pickgraph_shown", []).extend(shown)
         return shaped, tokens
@@ -266,7 +269,7 @@ class Feedback:
         try:
             store = self.store()
             off_the_event_loop(store.add_impressions, counts)
-        except (FeedbackUnavailable, SQLAlchemyError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a page view never fails on counting
             log.warning("pickgraph: shown-list counts not stored yet (%s)", exc)
             with self._lock:
                 self._shown.update(counts)
@@ -276,7 +279,11 @@ class Feedback:
         """Record a click on ``target`` in the list ``token`` proves was shown."""
         if not isinstance(target, str) or not target:
             raise BadRequest("to must be the slug of the suggestion clicked", "to")
-        imp = verify(self.key, token)
+        try:
+            key = self.key
+        except (OSError, BadRequest) as exc:
+            raise FeedbackUnavailable(f"no signing key: {exc}") from None
+        imp = verify(key, token)
         if imp is None:
             raise BadRequest(
                 "impression is not a valid, unexpired token of a list this site showed",
