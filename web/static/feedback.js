@@ -14,7 +14,7 @@
   }
 
   document.addEventListener("click", function (event) {
-    if (event.button !== 0 && event.type === "click") return;
+    if (event.button !== 0) return; // a middle click is an auxclick, below
     var link = event.target.closest && event.target.closest("a[data-slug]");
     if (!link) return;
     var list = link.closest("[data-impression]");
@@ -49,9 +49,9 @@
         var note = document.createElement("p");
         note.className = "vote-recorded";
         note.setAttribute("role", "status");
-        note.textContent = answer.recorded
-          ? "Thank you: your vote is recorded."
-          : "Your vote was already recorded today.";
+        note.textContent = answer.reason === "already recorded"
+          ? "Your vote was already recorded today."
+          : "Thank you: your vote is recorded.";
         form.replaceWith(note);
       }).catch(function () {
         form.submit(); // let the plain form say what went wrong
