@@ -351,7 +351,7 @@ class Feedback:
         try:
             rate = self.settings.event_rate
             return self.store().record(kind, client, dedupe, fields, rate, source)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, TimeoutError) as exc:
             raise FeedbackUnavailable(str(exc).splitlines()[0]) from None
 
 

@@ -47,6 +47,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
 # At most this many events are committed in one transaction.
 MAX_BATCH = 500
+# How long a request waits for its event to be written before it gives up (seconds).
+WRITE_TIMEOUT = 30.0
 # How long the writer waits for more events before a transaction (seconds).
 GATHER_SECONDS = 0.002
 # Held only for an instant, with nothing inside that could wait (so it cannot block a
@@ -274,7 +276,8 @@ class Store:
         with self._cond:
             self._queue.append(pending)
             self._cond.notify()
-        pending.done.wait()
+        if not pending.done.wait(WRITE_TIMEOUT):
+            raise TimeoutError(f"the event was not written within {WRITE_TIMEOUT:g} s")
         if pending.error is not None:
             raise pending.error
         return pending.result
