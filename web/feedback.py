@@ -84,8 +84,7 @@ class Learned:
 
     window: int
     scores: dict[str, dict[str, float]] = field(default_factory=dict)
-    examination: list[float] = field(default_factory=list)
-    agreement: dict[str, tuple[int, int]] = field(default_factory=dict)  # slug: (agree, n)
+    agreement: dict[str, tuple[int, int]] = field(default_factory=dict)  # slug: (agree, disagree)
 
 
 class Feedback:
@@ -150,29 +149,22 @@ class Feedback:
     def _learn(self, window: int) -> Learned:
         store = self.store()
         clicks = learned_clicks(store, sources=True)
-        shown: Counter = Counter()
-        for (page, name, arm), n in store.impression_counts().items():
-            if name == "comparisons" and arm != OTHER_METHOD:
-                shown[(page, arm)] += n
-        exam = learn.examination(clicks, shown)
+        shown = lists_shown(store.impression_counts())
         scores = learn.co_click_scores(
             [c for c in clicks if c.arm != "interleave"],
             shown,
-            exam,
+            learn.examination(clicks, shown),
             min_impressions=learn.MIN_IMPRESSIONS,
             min_clicks=learn.MIN_CLICKS,
         )
-        agreement: dict[str, tuple[int, int]] = {}
-        for r in store.grouped("vote", ("comparison", "agree")):
-            agree, n = agreement.get(r["comparison"], (0, 0))
-            agreement[r["comparison"]] = (agree + (r["count"] if r["agree"] else 0), n + r["count"])
-        return Learned(window, scores, exam, agreement)
+        return Learned(window, scores, vote_counts(store))
 
     def agreement(self, comparison: str) -> dict | None:
         """ "71% of 143 readers agree" for a comparison with enough votes, else None."""
         if not has_request_context() or current_app.config.get("STATIC_EXPORT"):
             return None
-        agree, n = self.learned().agreement.get(comparison, (0, 0))
+        agree, disagree = self.learned().agreement.get(comparison, (0, 0))
+        n = agree + disagree
         if n < MIN_VOTES_SHOWN:
             return None
         return {"agree": agree, "votes": n, "share": round(agree / n, 3)}
@@ -389,6 +381,24 @@ def _text(value: object, name: str, limit: int) -> str:
     if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
         raise BadRequest(f"{name} holds characters that are not text", name)
     return text
+
+
+def lists_shown(rows: dict[tuple[str, str, str], int]) -> Counter:
+    """Shown comparisons lists per (page, arm), from ``Store.impression_counts``
+    (lists drawn by a method a client asked for are left out)."""
+    shown: Counter = Counter()
+    for (page, name, arm), n in rows.items():
+        if name == "comparisons" and arm != OTHER_METHOD:
+            shown[(page, arm)] += n
+    return shown
+
+
+def vote_counts(store: Store) -> dict[str, tuple[int, int]]:
+    """Per comparison, how many readers agree and disagree with its pick."""
+    out: dict[str, list[int]] = {}
+    for r in store.grouped("vote", ("comparison", "agree")):
+        out.setdefault(r["comparison"], [0, 0])[0 if r["agree"] else 1] += r["count"]
+    return {slug: (a, d) for slug, (a, d) in out.items()}
 
 
 def learned_clicks(store: Store, sources: bool = False) -> list:

@@ -18,7 +18,7 @@ from pickgraph.engine import feedback as learn
 from pickgraph.engine.gaps import gap, gaps
 from pickgraph.graph.model import canonical_slug
 
-from .feedback import OTHER_METHOD, learned_clicks
+from .feedback import learned_clicks, lists_shown, vote_counts
 from .store import Store
 
 __all__ = ["CSV_COLUMNS", "build_report", "report_csv"]
@@ -37,15 +37,9 @@ def build_report(store: Store, engine=None, candidate: str | None = None) -> dic
     counts = store.counts()
     shown_rows = store.impression_counts()
     clicks = store.grouped("click", ("page", "list", "target", "slot", "rank", "arm", "team"))
-    shown_by_page: Counter = Counter()
-    shown_by_arm: Counter = Counter()
-    for (page, name, arm), n in shown_rows.items():
-        if name == "comparisons" and arm != OTHER_METHOD:
-            shown_by_page[page] += n
-            shown_by_arm[(page, arm)] += n
-    model_clicks = learned_clicks(store, sources=True)
-    exam = learn.examination(model_clicks, shown_by_arm)
-    shown_lists = sum(shown_by_page.values())
+    shown_by_arm = lists_shown(shown_rows)
+    exam = learn.examination(learned_clicks(store, sources=True), shown_by_arm)
+    shown_lists = sum(shown_by_arm.values())
     per_slot: Counter = Counter()
     per_suggestion: Counter = Counter()
     for r in clicks:
@@ -75,10 +69,6 @@ def build_report(store: Store, engine=None, candidate: str | None = None) -> dic
         }
         for (page, name, target), n in per_suggestion.most_common(MAX_ROWS)
     ]
-    agreement: dict[str, list[int]] = {}
-    for r in store.grouped("vote", ("comparison", "agree")):
-        pair = agreement.setdefault(r["comparison"], [0, 0])
-        pair[0 if r["agree"] else 1] += r["count"]
     votes = sorted(
         (
             {
@@ -88,7 +78,7 @@ def build_report(store: Store, engine=None, candidate: str | None = None) -> dic
                 "votes": a + d,
                 "share_agree": _share(a, a + d),
             }
-            for slug, (a, d) in agreement.items()
+            for slug, (a, d) in vote_counts(store).items()
         ),
         key=lambda v: (-v["votes"], v["comparison"]),
     )[:MAX_ROWS]
