@@ -291,14 +291,11 @@ def run_wrk_script(
 
 
 def stored_clicks(url: str) -> int:
-    out = subprocess.run(
-        [sys.executable, "-m", "pickgraph.web.cli", "feedback", "report", "--json", "--no-gaps"]
-        + ["--database", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(out)["clicks"]
+    store = open_store(url, upgrade=False)
+    try:
+        return store.counts()["click"]
+    finally:
+        store.engine.dispose()
 
 
 def startups(folder: Path | None, runs: int) -> tuple[list[float], list[float]]:
