@@ -35,7 +35,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from pickgraph.engine import feedback as learn
 from pickgraph.graph.errors import BadRequest
 
 __all__ = ["MIGRATIONS", "Store", "off_the_event_loop", "open_store"]
@@ -531,20 +530,13 @@ class Store:
 
 
 def _outcomes(views: dict[tuple, Counter]) -> Counter:
-    """(day, page, winner) counts from each view's clicks per team."""
+    """(day, page, winner) counts from each view's clicks per team: the team with
+    more clicks wins ("a", "b"), else "" (a tie)."""
     out: Counter = Counter()
     for (d, page, _imp, _client), teams in views.items():
-        winner = interleaving_outcome_of(teams)
-        out[(d, page, winner)] += 1
+        a, b = teams["a"], teams["b"]
+        out[(d, page, "a" if a > b else "b" if b > a else "")] += 1
     return out
-
-
-def interleaving_outcome_of(teams: Counter) -> str:
-    """ "a", "b", or "" for a tie, from one view's clicks per team."""
-    outcome = learn.interleaving_outcome(
-        [team for team, n in teams.items() for _ in range(n)], range(sum(teams.values()))
-    )
-    return outcome or ""
 
 
 def off_the_event_loop(fn, *args):
