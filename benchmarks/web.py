@@ -16,7 +16,11 @@ interleaved over several rounds, medians reported):
   hash ("lost" must be 0).
 
 It also measures start-up to the first served request, on the bundled content and
-(unless --quick) on synthetic content of 10k topics / 100k comparisons.
+(unless --quick) on synthetic content of 10k topics / 100k comparisons, and what the
+serving processes hold in memory after a warm start and a few pages in each worker:
+the master's and each worker's RSS and private memory (USS), and the total
+proportional set size (PSS: each shared page split between the processes mapping it)
+with 1 and with 2 workers, whose difference is what one more worker costs.
 
     python benchmarks/web.py [--quick] [--duration 10] [--rounds 3] [--json]
 """
@@ -298,6 +302,51 @@ def stored_clicks(url: str) -> int:
         store.engine.dispose()
 
 
+def _get(port: int, path: str) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path)
+    conn.getresponse().read()
+    conn.close()
+
+
+def serving_memory(proc) -> dict:
+    """RSS and USS of a running server's master and workers (MB), and their total
+    PSS, from /proc through psutil."""
+    import psutil
+
+    master = psutil.Process(proc.pid)
+    workers = master.children(recursive=True)
+    info = {p.pid: p.memory_full_info() for p in [master, *workers]}
+    mb = 1 << 20
+    return {
+        "master_rss_mb": round(info[master.pid].rss / mb, 1),
+        "workers_rss_mb": sorted(round(info[w.pid].rss / mb, 1) for w in workers),
+        "workers_uss_mb": sorted(round(info[w.pid].uss / mb, 1) for w in workers),
+        "total_pss_mb": round(sum(i.pss for i in info.values()) / mb, 1),
+    }
+
+
+def worker_cost(folder: Path | None, cache: Path, paths: list[str]) -> dict:
+    """Memory of a warm-started server with 1 worker and with 2, each after serving
+    every path of ``paths`` 20 times (so both workers have rendered pages): the
+    difference of total PSS is what one more worker costs. ``cache`` must hold a
+    start-up cache entry for ``folder``."""
+    out = {}
+    for workers in (1, 2):
+        proc, port, _ = start_server(folder, workers=workers, cache=cache)
+        try:
+            for path in paths:
+                for _ in range(20):
+                    _get(port, path)
+            time.sleep(0.5)
+            out[f"workers_{workers}"] = serving_memory(proc)
+        finally:
+            stop(proc)
+    one, two = out["workers_1"]["total_pss_mb"], out["workers_2"]["total_pss_mb"]
+    out["extra_worker_mb"] = round(two - one, 1)
+    return out
+
+
 def startups(folder: Path | None, runs: int) -> tuple[list[float], list[float]]:
     """Cold starts (an empty start-up cache each time) and warm ones (cache filled)."""
     cold, warm = [], []
@@ -313,7 +362,9 @@ def startups(folder: Path | None, runs: int) -> tuple[list[float], list[float]]:
     return cold, warm
 
 
-def synthetic_startup(keep: Path | None) -> tuple[float, float]:
+def synthetic_startup(keep: Path | None) -> tuple[float, float, dict]:
+    """Cold and warm start on 10k topics / 100k comparisons, and the memory of the
+    warm-started server (``worker_cost``) on a few of its pages."""
     from synthetic import Spec, generate_files
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -321,8 +372,15 @@ def synthetic_startup(keep: Path | None) -> tuple[float, float]:
         if not (folder / ".complete").exists():
             generate_files(Spec(10_000, 100_000, 1_000), folder)
             (folder / ".complete").write_text("10k/100k")
-        cold, warm = startups(folder, 1)
-        return cold[0], warm[0]
+        cache = Path(tmp) / "cache"
+        proc, _, cold = start_server(folder, cache=cache)
+        stop(proc)
+        proc, _, warm = start_server(folder, cache=cache)
+        stop(proc)
+        comparisons = sorted(p.stem for p in (folder / "comparisons").glob("*.yaml"))[:3]
+        topics = sorted(p.stem for p in (folder / "topics").glob("*.yaml"))[:3]
+        paths = ["/", *(f"/compare/{c}" for c in comparisons), *(f"/topic/{t}" for t in topics)]
+        return cold, warm, worker_cost(folder, cache, paths)
 
 
 def main(argv=None) -> int:
@@ -346,6 +404,10 @@ def main(argv=None) -> int:
 
     wrk = ensure_wrk()
     cold, warm = startups(None, 3)
+    with tempfile.TemporaryDirectory() as tmp_cache:
+        proc, _, _ = start_server(None, cache=Path(tmp_cache))
+        stop(proc)
+        memory = worker_cost(None, Path(tmp_cache), list(PATHS.values()))
     tmp = Path(tempfile.mkdtemp(prefix="pickgraph-bench-"))
     database = args.database or f"sqlite:///{tmp / 'feedback.sqlite3'}"
     env = {
@@ -402,6 +464,7 @@ def main(argv=None) -> int:
         "events_lost": check["lost"],
         "startup_s_median": round(statistics.median(cold), 3),
         "startup_warm_s_median": round(statistics.median(warm), 3),
+        "memory": memory,
     }
     for name in [*PATHS, "events"]:
         result[f"{name}_rps"] = med(name, "rps")
@@ -411,9 +474,10 @@ def main(argv=None) -> int:
         if name != "baseline":
             result[f"{name}_ratio"] = round(result[f"{name}_rps"] / result["baseline_rps"], 3)
     if not args.quick:
-        cold_10k, warm_10k = synthetic_startup(args.synthetic_dir)
+        cold_10k, warm_10k, memory_10k = synthetic_startup(args.synthetic_dir)
         result["startup_10k_s"] = round(cold_10k, 2)
         result["startup_10k_warm_s"] = round(warm_10k, 2)
+        result["memory_10k"] = memory_10k
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -438,6 +502,16 @@ def main(argv=None) -> int:
         f"  start-up to first request (bundled content): median {result['startup_s_median']} s "
         f"cold, {result['startup_warm_s_median']} s with the start-up cache"
     )
+    for key, label in (("memory", "bundled content"), ("memory_10k", "10k / 100k")):
+        if key in result:
+            m = result[key]
+            one, two = m["workers_1"], m["workers_2"]
+            print(
+                f"  memory after a warm start ({label}): total PSS {one['total_pss_mb']} MB "
+                f"with 1 worker, {two['total_pss_mb']} MB with 2: one more worker costs "
+                f"{m['extra_worker_mb']} MB (worker RSS {two['workers_rss_mb']}, "
+                f"private {two['workers_uss_mb']} MB)"
+            )
     if "startup_10k_s" in result:
         print(
             f"  start-up with 10k topics / 100k comparisons: {result['startup_10k_s']} s cold, "

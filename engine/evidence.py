@@ -128,7 +128,7 @@ def join_names(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _records(e: Engine) -> np.ndarray:
+def records(e: Engine) -> np.ndarray:
     """Per topic: (wins, decided comparisons, comparisons), computed once."""
 
     def build() -> np.ndarray:
@@ -146,7 +146,7 @@ def _records(e: Engine) -> np.ndarray:
 
 
 def _popularity(e: Engine, t: int) -> Evidence | None:
-    wins, decided, total = (int(v) for v in _records(e)[t])
+    wins, decided, total = (int(v) for v in records(e)[t])
     if wins >= 2 and wins * 2 >= decided:
         text = f"{topic_name(e, t)} is the pick in {wins} of its {total} comparisons"
         return Evidence("popularity", text)

@@ -37,10 +37,10 @@ from pickgraph.graph.errors import BadRequest, PickgraphError
 
 from .candidates import CANDIDATES, MAX_LIMIT, PageCandidates
 from .core import Engine
-from .features import FEATURE_PPR
-from .methods import DEFAULT_METHOD
+from .features import FEATURE_PPR, FEATURES
+from .methods import DEFAULT_METHOD, TOPIC_MODEL_KEY
 from .pagemodel import PAGE_WEIGHTS, page_model
-from .ranker import TRAINING
+from .ranker import TRAINING, LinearModel
 
 __all__ = [
     "PARALLEL_MIN",
@@ -176,6 +176,9 @@ class SuggestionIndex:
                 for part in ("ids", "scores", "lengths"):
                     np.save(tmp / f"{name}.{part}.npy", getattr(lists, part), allow_pickle=False)
             header = {**self.header(), "stats": self.stats}
+            # the topic ranker it was built with, so that a process loading it answers
+            # ad-hoc queries without fitting the ranker again (seconds at 10k topics)
+            header["topic_model"] = page_model(self.engine).ranker.exact()
             (tmp / "header.json").write_text(json.dumps(header, indent=1))
             if folder.exists():
                 shutil.rmtree(folder)
@@ -223,6 +226,13 @@ class SuggestionIndex:
         rows = {"comparison_comparisons": m, "comparison_topics": m}
         if any(len(lists[k].lengths) != rows.get(k, n) for k in _NAMES):
             return None
+        try:
+            model = LinearModel.from_exact(header["topic_model"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if model.names != FEATURES:
+            return None
+        engine.derived(TOPIC_MODEL_KEY, lambda: model)
         index = cls(engine, engine.tg.version, **lists)
         index.stats = dict(header.get("stats") or {})
         return index

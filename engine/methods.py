@@ -21,9 +21,12 @@ from .ppr import PPR, PPRParams
 from .ranker import LinearModel, fit_topic_model
 from .scoring import AA_WEIGHT, adamic_adar_rows, blended_scores
 
-__all__ = ["DEFAULT_METHOD", "METHODS", "Method", "get_method"]
+__all__ = ["DEFAULT_METHOD", "METHODS", "Method", "TOPIC_MODEL_KEY", "get_method"]
 
 DEFAULT_METHOD = "learned"
+# Where an engine keeps its fitted topic ranker (``Engine.derived``); a loaded index
+# puts the model it was built with there.
+TOPIC_MODEL_KEY = "topic-model"
 
 
 class Method:
@@ -87,7 +90,7 @@ class LearnedRanker(Method):
     @staticmethod
     def model(engine: Engine) -> LinearModel:
         """The ranker fitted on ``engine``'s graph, fitted once per engine."""
-        return engine.derived("topic-model", lambda: fit_topic_model(engine))
+        return engine.derived(TOPIC_MODEL_KEY, lambda: fit_topic_model(engine))
 
     def topic_scores(self, engine, seeds):
         space = FeatureSpace.of(engine)

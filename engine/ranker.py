@@ -15,7 +15,7 @@ ranker to look for holes).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -65,6 +65,21 @@ class LinearModel:
             "rows": self.rows,
             "positives": self.positives,
         }
+
+    def exact(self) -> dict:
+        """Every field at full precision (JSON floats round-trip exactly), for a saved
+        index to carry the model it was built with."""
+        return asdict(self)
+
+    @classmethod
+    def from_exact(cls, doc: dict) -> LinearModel:
+        """The model ``exact`` wrote; ValueError (or TypeError, KeyError) if ``doc`` is
+        not such a dict."""
+        names = tuple(str(n) for n in doc["names"])
+        coef = tuple(float(c) for c in doc["coef"])
+        if len(names) != len(coef):
+            raise ValueError("a coefficient per feature")
+        return cls(names, coef, float(doc["intercept"]), int(doc["rows"]), int(doc["positives"]))
 
 
 def _rows(space: FeatureSpace, query: int, target: int, plan, rng) -> tuple[np.ndarray, np.ndarray]:

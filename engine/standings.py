@@ -43,18 +43,19 @@ def best_tags(tg: TopicGraph) -> list[str]:
     >>> "relational-databases" in best_tags(graph.load())
     True
     """
-    out = []
-    for slug in tg.tags:
-        members = set(tg.tags[slug].topics)
-        inside = {
-            t
-            for c in tg.comparisons.values()
-            if c.a.topic in members and c.b.topic in members
-            for t in c.topics
-        }
-        if len(inside) >= MIN_BEST:
-            out.append(slug)
-    return out
+    # one pass over the comparisons: each adds its two topics to every tag both share
+    # (a tag at a time would read every comparison once per tag: 35 s at 10k topics,
+    # 1,000 tags and 100k comparisons, on the first topic page a worker served)
+    tags_of: dict[str, set[str]] = {}
+    for slug, tag in tg.tags.items():
+        for topic in tag.topics:
+            tags_of.setdefault(topic, set()).add(slug)
+    inside: dict[str, set[str]] = {}
+    for c in tg.comparisons.values():
+        shared = tags_of.get(c.a.topic, set()) & tags_of.get(c.b.topic, set())
+        for slug in shared:
+            inside.setdefault(slug, set()).update(c.topics)
+    return [slug for slug in tg.tags if len(inside.get(slug, ())) >= MIN_BEST]
 
 
 def _comparison_rows(tg: TopicGraph, topic: str, members: set[str]) -> list[dict]:

@@ -30,7 +30,7 @@ from pickgraph.graph.errors import BadRequest
 
 from .candidates import CANDIDATES, DEFAULT_LIMIT, MAX_LIMIT, PageCandidates
 from .core import Engine
-from .evidence import Evidence, comparison_evidence, has_link, topic_evidence
+from .evidence import Evidence, comparison_evidence, has_link, records, topic_evidence
 from .methods import DEFAULT_METHOD, BlendedPPR, Method, get_method
 from .pagemodel import page_model
 from .scoring import diversify, rank_comparisons, rank_topics
@@ -133,6 +133,15 @@ class Recommender:
         self.tg = tg
         self.engine = index.engine if index is not None else Engine(tg)
         self.index = index
+
+    def prepare(self) -> Recommender:
+        """Derive now everything a page's suggestions derive on first use: the page
+        model's tables (with the topic ranker, which a loaded index carries) and the
+        topics' pick records that reasons cite. A server calls it before forking its
+        workers, so that they share one copy."""
+        page_model(self.engine).prepare()
+        records(self.engine)
+        return self
 
     # ------------------------------------------------------------ page definitions
     def page_seeds(self, kind: str, slug: str) -> tuple[list[int], set[int], list[int]]:

@@ -154,3 +154,47 @@ def test_cache_survives_a_copy_of_its_folder_elsewhere(mini, cache_dir, tmp_path
     shutil.copytree(mini.root, other)
     # same files, another folder: a new entry, never the other folder's
     assert SiteState.from_folder(other).from_cache is False
+
+
+def test_a_cached_index_carries_its_topic_ranker(mini, cache_dir, monkeypatch):
+    """A warm start answers ad-hoc queries with the ranker the index was built with,
+    exactly, instead of fitting it again in every process (seconds at 10k topics);
+    an entry whose model is damaged is rebuilt, never used."""
+    from pickgraph.engine import methods, ranker
+
+    first = SiteState.from_folder(mini.root)
+    built = methods.LearnedRanker.model(first.recommender.engine)
+    stack = first.recommender.for_topics(["redis", "postgresql"]).to_dict()
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the topic ranker was fitted again")
+
+    monkeypatch.setattr(methods, "fit_topic_model", no_fit)
+    again = SiteState.from_folder(mini.root).prepare()
+    assert again.from_cache is True
+    assert methods.LearnedRanker.model(again.recommender.engine) == built
+    assert again.recommender.for_topics(["redis", "postgresql"]).to_dict() == stack
+
+    (entry,) = entries(cache_dir)
+    header = json.loads((entry / "index" / "header.json").read_text())
+    assert header["topic_model"]["coef"] == list(built.coef)  # full precision
+    header["topic_model"]["coef"] = header["topic_model"]["coef"][:-1]
+    (entry / "index" / "header.json").write_text(json.dumps(header))
+    monkeypatch.setattr(methods, "fit_topic_model", ranker.fit_topic_model)
+    rebuilt = SiteState.from_folder(mini.root)
+    assert rebuilt.from_cache is False
+    assert methods.LearnedRanker.model(rebuilt.recommender.engine) == built
+
+
+def test_prepared_state_has_what_ad_hoc_queries_derive(mini, cache_dir):
+    """What a server derives before forking, so that workers share it: after
+    ``prepare`` an ad-hoc query derives nothing new on the engine."""
+    state = SiteState.from_folder(mini.root)
+    SiteState.from_folder(mini.root)  # an entry to start warm from
+    warm = SiteState.from_folder(mini.root).prepare()
+    engine = warm.recommender.engine
+    before = set(engine._derived)
+    assert {"topic-model", "feature-space", "page-model"} <= before
+    warm.recommender.for_topics(["redis", "mysql", "postgresql"])
+    assert set(engine._derived) == before
+    assert state.version == warm.version

@@ -8,7 +8,7 @@ from tiny import tiny_graph
 
 from pickgraph.engine.core import Engine
 from pickgraph.engine.rank import order_uncertainty, rankings
-from pickgraph.engine.standings import best_of, best_tags, compare_set
+from pickgraph.engine.standings import MIN_BEST, best_of, best_tags, compare_set
 from pickgraph.graph.errors import NotFound
 
 TAGS = {t: ["x"] for t in "abcde"}
@@ -150,3 +150,20 @@ def test_pages_link_the_new_pages(client):
     assert 'href="/best/relational-databases"' in topic
     tag = client.get("/tag/relational-databases").get_data(as_text=True)
     assert 'href="/best/relational-databases"' in tag and "<table" not in tag
+
+
+def test_best_tags_are_the_tags_with_three_topics_compared_inside(bundled):
+    """The one-pass computation against the definition, tag by tag."""
+    expected = []
+    for slug, tag in bundled.tags.items():
+        members = set(tag.topics)
+        inside = {
+            t
+            for c in bundled.comparisons.values()
+            if c.a.topic in members and c.b.topic in members
+            for t in c.topics
+        }
+        if len(inside) >= MIN_BEST:
+            expected.append(slug)
+    assert best_tags(bundled) == expected
+    assert 50 < len(expected) < len(bundled.tags)

@@ -81,7 +81,7 @@ class PickgraphServer(BaseApplication):
         self.cfg.set("worker_exit", self._worker_exit)
 
     def load(self):
-        app = self._app(self.state)
+        app = self._app(self.state.prepare())
         _freeze_heap()
         return app
 
@@ -144,7 +144,7 @@ class PickgraphServer(BaseApplication):
                 self.state.version,
             )
             return
-        self.state = state
+        self.state = state.prepare()
         self.callable = self._app(state)
         gc.unfreeze()  # so that the old state can be collected, then freeze the new one
         _freeze_heap()
