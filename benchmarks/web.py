@@ -40,6 +40,8 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -303,15 +305,18 @@ def stored_clicks(url: str) -> int:
 
 
 def _get(port: int, path: str) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.request("GET", path)
-    conn.getresponse().read()
+    response = conn.getresponse()
+    response.read()
     conn.close()
+    if response.status != 200:
+        raise SystemExit(f"GET {path} answered {response.status}: nothing to measure")
 
 
 def serving_memory(proc) -> dict:
     """RSS and USS of a running server's master and workers (MB), and their total
-    PSS, from /proc through psutil."""
+    PSS, from /proc through psutil (which dask.distributed brings)."""
     import psutil
 
     master = psutil.Process(proc.pid)
@@ -328,17 +333,23 @@ def serving_memory(proc) -> dict:
 
 def worker_cost(folder: Path | None, cache: Path, paths: list[str]) -> dict:
     """Memory of a warm-started server with 1 worker and with 2, each after serving
-    every path of ``paths`` 20 times (so both workers have rendered pages): the
-    difference of total PSS is what one more worker costs. ``cache`` must hold a
-    start-up cache entry for ``folder``."""
+    every path of ``paths`` 20 times from 8 concurrent clients (checked: every worker
+    spent CPU on them, so each has rendered pages): the difference of total PSS is
+    what one more worker costs. ``cache`` must hold a start-up cache entry for
+    ``folder``."""
+    import psutil
+
     out = {}
     for workers in (1, 2):
         proc, port, _ = start_server(folder, workers=workers, cache=cache)
         try:
-            for path in paths:
-                for _ in range(20):
-                    _get(port, path)
-            time.sleep(0.5)
+            children = psutil.Process(proc.pid).children(recursive=True)
+            before = {c.pid: sum(c.cpu_times()[:2]) for c in children}
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(partial(_get, port), paths * 20))
+            busy = [sum(c.cpu_times()[:2]) - before[c.pid] for c in children]
+            if min(busy) < 0.05:
+                raise SystemExit(f"a worker served nothing (CPU seconds {busy})")
             out[f"workers_{workers}"] = serving_memory(proc)
         finally:
             stop(proc)

@@ -31,7 +31,14 @@ from .core import Engine
 from .ppr import PPR, PPRParams, distinct, spread, spread_entries
 from .scoring import aa_right
 
-__all__ = ["FEATURES", "FEATURE_PPR", "FeatureSpace", "SeedFeatures"]
+__all__ = [
+    "FEATURES",
+    "FEATURES_VERSION",
+    "FEATURE_PPR",
+    "PPR_FLOOR",
+    "FeatureSpace",
+    "SeedFeatures",
+]
 
 FEATURES = (
     "ppr",
@@ -45,7 +52,7 @@ FEATURES = (
 )
 # Not tuned on any evaluation; set for speed. Three steps of restart 0.3 (0.7**3 = 34%
 # of the mass unsettled): two of them spread only the seed's neighbourhood and one is
-# a sparse product, so an ad-hoc stack query at 10k topics stays near 3.5 ms (it took
+# a sparse product, so an ad-hoc stack query at 10k topics takes 3.5-3.9 ms (it took
 # 6 steps, 4 of them full products, and 5 ms until 2026-11-29; judged and link-
 # prediction figures did not move: docs/evaluation.md). The feature is a log share
 # floored at 1e-4, so only a seed's near neighbourhood is ever told apart. Tag links
@@ -53,6 +60,10 @@ FEATURES = (
 FEATURE_PPR = PPRParams(restart=0.3, tag_weight=0.5, hub_damping=0.0, iterations=3)
 # Floor of the ppr share before the log, so that unreached topics get a finite value.
 PPR_FLOOR = 1e-4
+# Bump when a feature's definition changes in a way FEATURE_PPR and PPR_FLOOR do not
+# show (TF-IDF settings, hubness, ...): a saved index carries a ranker fitted on the
+# features as they were, so its signature names this.
+FEATURES_VERSION = 1
 
 
 class FeatureSpace:

@@ -37,8 +37,8 @@ from pickgraph.graph.errors import BadRequest, PickgraphError
 
 from .candidates import CANDIDATES, MAX_LIMIT, PageCandidates
 from .core import Engine
-from .features import FEATURE_PPR, FEATURES
-from .methods import DEFAULT_METHOD, TOPIC_MODEL_KEY
+from .features import FEATURE_PPR, FEATURES, FEATURES_VERSION, PPR_FLOOR
+from .methods import DEFAULT_METHOD, LearnedRanker
 from .pagemodel import PAGE_WEIGHTS, page_model
 from .ranker import TRAINING, LinearModel
 
@@ -64,7 +64,7 @@ PUSH_TOLERANCE = 3e-6
 BATCH = 16
 DENSE_BATCH = 64
 # Bump when the saved layout or the meaning of its arrays changes.
-FORMAT = 3
+FORMAT = 4
 
 
 @dataclass
@@ -178,7 +178,7 @@ class SuggestionIndex:
             header = {**self.header(), "stats": self.stats}
             # the topic ranker it was built with, so that a process loading it answers
             # ad-hoc queries without fitting the ranker again (seconds at 10k topics)
-            header["topic_model"] = page_model(self.engine).ranker.exact()
+            header["topic_model"] = LearnedRanker.model(self.engine).to_json_dict()
             (tmp / "header.json").write_text(json.dumps(header, indent=1))
             if folder.exists():
                 shutil.rmtree(folder)
@@ -200,7 +200,9 @@ class SuggestionIndex:
     def load(cls, folder: str | Path, engine: Engine, mmap: bool = True) -> SuggestionIndex | None:
         """The index saved in ``folder`` if it was built for this engine's content with
         this engine's method and format, else None. Arrays are memory-mapped unless
-        ``mmap`` is false, so processes that load the same index share its pages."""
+        ``mmap`` is false, so processes that load the same index share its pages.
+        The topic ranker the index was built with becomes ``engine``'s (an engine that
+        already has another one gets None)."""
         folder = Path(folder)
         try:
             header = json.loads((folder / "header.json").read_text())
@@ -227,14 +229,16 @@ class SuggestionIndex:
         if any(len(lists[k].lengths) != rows.get(k, n) for k in _NAMES):
             return None
         try:
-            model = LinearModel.from_exact(header["topic_model"])
+            model = LinearModel.from_json_dict(header["topic_model"])
+            stats = dict(header.get("stats") or {})
         except (KeyError, TypeError, ValueError):
             return None
-        if model.names != FEATURES:
+        # the engine's ranker is the one the index was built with: installed if the
+        # engine has none yet, and an engine with another one cannot use this index
+        if model.names != FEATURES or LearnedRanker.install(engine, model) != model:
             return None
-        engine.derived(TOPIC_MODEL_KEY, lambda: model)
         index = cls(engine, engine.tg.version, **lists)
-        index.stats = dict(header.get("stats") or {})
+        index.stats = stats
         return index
 
 
@@ -244,6 +248,8 @@ def index_signature() -> dict:
     return {
         "method": DEFAULT_METHOD,
         "features": asdict(FEATURE_PPR),
+        "feature_floor": PPR_FLOOR,
+        "features_version": FEATURES_VERSION,
         "training": asdict(TRAINING),
         "page_weights": PAGE_WEIGHTS.to_dict() if PAGE_WEIGHTS is not None else None,
         "dense_max": DENSE_MAX,

@@ -92,6 +92,12 @@ class LearnedRanker(Method):
         """The ranker fitted on ``engine``'s graph, fitted once per engine."""
         return engine.derived(TOPIC_MODEL_KEY, lambda: fit_topic_model(engine))
 
+    @staticmethod
+    def install(engine: Engine, model: LinearModel) -> LinearModel:
+        """Give ``engine`` ``model`` as its ranker (a loaded index's), unless it has one
+        already; returns the engine's ranker either way."""
+        return engine.derived(TOPIC_MODEL_KEY, lambda: model)
+
     def topic_scores(self, engine, seeds):
         space = FeatureSpace.of(engine)
         model = self.model(engine)

@@ -66,20 +66,24 @@ class LinearModel:
             "positives": self.positives,
         }
 
-    def exact(self) -> dict:
+    def to_json_dict(self) -> dict:
         """Every field at full precision (JSON floats round-trip exactly), for a saved
         index to carry the model it was built with."""
         return asdict(self)
 
     @classmethod
-    def from_exact(cls, doc: dict) -> LinearModel:
-        """The model ``exact`` wrote; ValueError (or TypeError, KeyError) if ``doc`` is
-        not such a dict."""
-        names = tuple(str(n) for n in doc["names"])
-        coef = tuple(float(c) for c in doc["coef"])
-        if len(names) != len(coef):
-            raise ValueError("a coefficient per feature")
-        return cls(names, coef, float(doc["intercept"]), int(doc["rows"]), int(doc["positives"]))
+    def from_json_dict(cls, doc: dict) -> LinearModel:
+        """The model ``to_json_dict`` wrote; ValueError if ``doc`` is not one."""
+        try:
+            names = tuple(str(n) for n in doc["names"])
+            coef = tuple(float(c) for c in doc["coef"])
+            intercept = float(doc["intercept"])
+            rows, positives = int(doc["rows"]), int(doc["positives"])
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise ValueError(f"not a saved model ({type(exc).__name__})") from None
+        if len(names) != len(coef) or not np.all(np.isfinite([*coef, intercept])):
+            raise ValueError("not a saved model (a finite coefficient per feature)")
+        return cls(names, coef, intercept, rows, positives)
 
 
 def _rows(space: FeatureSpace, query: int, target: int, plan, rng) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ import logging
 import os
 import pickle
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -159,7 +160,7 @@ def test_cache_survives_a_copy_of_its_folder_elsewhere(mini, cache_dir, tmp_path
 def test_a_cached_index_carries_its_topic_ranker(mini, cache_dir, monkeypatch):
     """A warm start answers ad-hoc queries with the ranker the index was built with,
     exactly, instead of fitting it again in every process (seconds at 10k topics);
-    an entry whose model is damaged is rebuilt, never used."""
+    an entry whose model is missing or damaged is rebuilt, never used."""
     from pickgraph.engine import methods, ranker
 
     first = SiteState.from_folder(mini.root)
@@ -174,27 +175,61 @@ def test_a_cached_index_carries_its_topic_ranker(mini, cache_dir, monkeypatch):
     assert again.from_cache is True
     assert methods.LearnedRanker.model(again.recommender.engine) == built
     assert again.recommender.for_topics(["redis", "postgresql"]).to_dict() == stack
-
     (entry,) = entries(cache_dir)
     header = json.loads((entry / "index" / "header.json").read_text())
     assert header["topic_model"]["coef"] == list(built.coef)  # full precision
-    header["topic_model"]["coef"] = header["topic_model"]["coef"][:-1]
-    (entry / "index" / "header.json").write_text(json.dumps(header))
     monkeypatch.setattr(methods, "fit_topic_model", ranker.fit_topic_model)
-    rebuilt = SiteState.from_folder(mini.root)
-    assert rebuilt.from_cache is False
-    assert methods.LearnedRanker.model(rebuilt.recommender.engine) == built
+
+    def damage(change) -> None:
+        (entry,) = entries(cache_dir)
+        doc = json.loads((entry / "index" / "header.json").read_text())
+        if change is None:
+            del doc["topic_model"]
+        else:
+            change(doc["topic_model"])
+        (entry / "index" / "header.json").write_text(json.dumps(doc))
+
+    for change in (
+        None,  # an entry written before indexes carried their ranker
+        lambda m: m.update(coef=m["coef"][:-1]),
+        lambda m: m.update(names=[*m["names"][1:], m["names"][0]]),
+        lambda m: m.update(intercept=float("nan")),
+        lambda m: m.update(rows=float("inf")),
+    ):
+        damage(change)
+        rebuilt = SiteState.from_folder(mini.root)
+        assert rebuilt.from_cache is False
+        assert methods.LearnedRanker.model(rebuilt.recommender.engine) == built
 
 
-def test_prepared_state_has_what_ad_hoc_queries_derive(mini, cache_dir):
-    """What a server derives before forking, so that workers share it: after
-    ``prepare`` an ad-hoc query derives nothing new on the engine."""
+def test_an_index_is_refused_by_an_engine_with_another_ranker(mini, cache_dir):
+    from pickgraph.engine import methods
+    from pickgraph.engine.core import Engine
+    from pickgraph.engine.index import SuggestionIndex
+
     state = SiteState.from_folder(mini.root)
-    SiteState.from_folder(mini.root)  # an entry to start warm from
+    (entry,) = entries(cache_dir)
+    fresh = Engine(state.tg)
+    assert SuggestionIndex.load(entry / "index", fresh) is not None
+    other = Engine(state.tg)
+    model = methods.LearnedRanker.model(state.recommender.engine)
+    methods.LearnedRanker.install(other, replace(model, intercept=model.intercept + 1))
+    assert SuggestionIndex.load(entry / "index", other) is None
+
+
+def test_prepared_state_derives_nothing_more_on_pages(mini, cache_dir):
+    """What a server derives before forking, so that workers share it: after
+    ``prepare`` no page derives anything new on the engine or the state."""
+    from pickgraph.engine.methods import TOPIC_MODEL_KEY
+
+    SiteState.from_folder(mini.root)
     warm = SiteState.from_folder(mini.root).prepare()
+    assert warm.from_cache is True
     engine = warm.recommender.engine
     before = set(engine._derived)
-    assert {"topic-model", "feature-space", "page-model"} <= before
+    assert {TOPIC_MODEL_KEY, "feature-space", "page-model", "records"} <= before
+    assert {"best_tags", "full_sets", "counts"} <= set(vars(warm))
     warm.recommender.for_topics(["redis", "mysql", "postgresql"])
+    warm.recommender.for_comparison("mysql-vs-postgresql")
+    warm.recommender.for_topic("redis")
     assert set(engine._derived) == before
-    assert state.version == warm.version

@@ -11,6 +11,7 @@ is logged with its location and the last good content stays in service.
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import signal
 import threading
@@ -28,6 +29,8 @@ from .state import SiteState, too_big_a_drop
 from .store import open_store
 
 __all__ = ["PickgraphServer"]
+
+log = logging.getLogger("pickgraph")
 
 # How often --watch looks at the content folder, in seconds.
 WATCH_INTERVAL = 1.0
@@ -81,7 +84,11 @@ class PickgraphServer(BaseApplication):
         self.cfg.set("worker_exit", self._worker_exit)
 
     def load(self):
-        app = self._app(self.state.prepare())
+        try:
+            self.state.prepare()
+        except Exception as exc:  # workers then derive it on first use, as before
+            log.warning("pickgraph: not prepared before forking (%s: %s)", type(exc).__name__, exc)
+        app = self._app(self.state)
         _freeze_heap()
         return app
 
@@ -116,7 +123,8 @@ class PickgraphServer(BaseApplication):
         """Runs in the master on SIGHUP, before new workers are forked."""
         start = time.perf_counter()
         try:
-            state = SiteState.from_settings(self.settings)
+            # prepared here, so that a failure leaves the served state in place
+            state = SiteState.from_settings(self.settings).prepare()
         except ContentError as exc:
             for problem in exc.problems:
                 arbiter.log.error("pickgraph: %s", problem)
@@ -144,7 +152,7 @@ class PickgraphServer(BaseApplication):
                 self.state.version,
             )
             return
-        self.state = state.prepare()
+        self.state = state
         self.callable = self._app(state)
         gc.unfreeze()  # so that the old state can be collected, then freeze the new one
         _freeze_heap()

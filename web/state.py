@@ -130,10 +130,10 @@ class SiteState:
         """Derive now what pages would otherwise derive on their first request: the
         suggestions' tables (``Recommender.prepare``: the topic ranker, taken from the
         index when it carries one, the page model's tables, the pick records), the tags
-        with a "best of" list and the full sets. A server does this before forking, so
-        that its workers share one copy instead of each building its own (about 100 MB
-        a worker on the bundled content) and no first request waits for it (2.3 s for
-        the sets at 10k topics / 100k comparisons)."""
+        with a "best of" list, the full sets and the counts. A server does this before
+        forking, so that its workers share one copy instead of each building its own,
+        and no first request waits for it (docs/performance.md has the figures). The
+        rankings and "best of" lists of single tags are still computed on demand."""
         self.recommender.prepare()
         _ = self.best_tags, self.full_sets, self.counts
         return self
