@@ -358,18 +358,19 @@ def worker_cost(folder: Path | None, cache: Path, paths: list[str]) -> dict:
     return out
 
 
-def startups(folder: Path | None, runs: int) -> tuple[list[float], list[float]]:
-    """Cold starts (an empty start-up cache each time) and warm ones (cache filled)."""
+def startups(folder: Path | None, runs: int, caches: Path) -> tuple[list[float], list[float]]:
+    """Cold starts (an empty start-up cache each time, under ``caches``) and warm ones
+    (from the first cold start's cache, ``caches / "cold-0"``, left filled for the
+    memory measurement)."""
     cold, warm = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        for i in range(runs):
-            proc, _, seconds = start_server(folder, cache=Path(tmp) / f"cold-{i}")
-            stop(proc)
-            cold.append(seconds)
-        for _ in range(runs):
-            proc, _, seconds = start_server(folder, cache=Path(tmp) / "cold-0")
-            stop(proc)
-            warm.append(seconds)
+    for i in range(runs):
+        proc, _, seconds = start_server(folder, cache=caches / f"cold-{i}")
+        stop(proc)
+        cold.append(seconds)
+    for _ in range(runs):
+        proc, _, seconds = start_server(folder, cache=caches / "cold-0")
+        stop(proc)
+        warm.append(seconds)
     return cold, warm
 
 
@@ -383,15 +384,11 @@ def synthetic_startup(keep: Path | None) -> tuple[float, float, dict]:
         if not (folder / ".complete").exists():
             generate_files(Spec(10_000, 100_000, 1_000), folder)
             (folder / ".complete").write_text("10k/100k")
-        cache = Path(tmp) / "cache"
-        proc, _, cold = start_server(folder, cache=cache)
-        stop(proc)
-        proc, _, warm = start_server(folder, cache=cache)
-        stop(proc)
+        (cold,), (warm,) = startups(folder, 1, Path(tmp))
         comparisons = sorted(p.stem for p in (folder / "comparisons").glob("*.yaml"))[:3]
         topics = sorted(p.stem for p in (folder / "topics").glob("*.yaml"))[:3]
         paths = ["/", *(f"/compare/{c}" for c in comparisons), *(f"/topic/{t}" for t in topics)]
-        return cold, warm, worker_cost(folder, cache, paths)
+        return cold, warm, worker_cost(folder, Path(tmp) / "cold-0", paths)
 
 
 def main(argv=None) -> int:
@@ -414,11 +411,9 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     wrk = ensure_wrk()
-    cold, warm = startups(None, 3)
-    with tempfile.TemporaryDirectory() as tmp_cache:
-        proc, _, _ = start_server(None, cache=Path(tmp_cache))
-        stop(proc)
-        memory = worker_cost(None, Path(tmp_cache), list(PATHS.values()))
+    with tempfile.TemporaryDirectory() as caches:
+        cold, warm = startups(None, 3, Path(caches))
+        memory = worker_cost(None, Path(caches) / "cold-0", list(PATHS.values()))
     tmp = Path(tempfile.mkdtemp(prefix="pickgraph-bench-"))
     database = args.database or f"sqlite:///{tmp / 'feedback.sqlite3'}"
     env = {
