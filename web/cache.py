@@ -50,19 +50,37 @@ STALE_TMP_SECONDS = 3600
 
 
 def content_signature(folder: Path) -> tuple:
-    """Names, sizes and modification times of every file: changes when content does."""
-    out = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith("."):
-                continue
-            path = os.path.join(root, name)
+    """Names, sizes and modification times of every file: changes when content does.
+
+    Hidden files and folders are skipped; names are relative to ``folder``, with
+    ``/`` between parts, folders in name order, each folder's files before its
+    sub-folders' (one ``scandir`` per folder: this runs on every start and every
+    ``--watch`` poll, over 110,000 files at the largest size measured)."""
+    out: list[tuple[str, int, int]] = []
+
+    def walk(path: str, prefix: str) -> None:
+        try:
+            with os.scandir(path) as found:
+                entries = sorted(
+                    (e for e in found if not e.name.startswith(".")), key=lambda e: e.name
+                )
+        except OSError:
+            return
+        folders = []
+        for entry in entries:
             try:
-                st = os.stat(path)
+                if entry.is_dir():  # a link to a folder is not followed, as os.walk
+                    if not entry.is_symlink():
+                        folders.append(entry)
+                    continue
+                st = entry.stat()
             except OSError:
                 continue
-            out.append((os.path.relpath(path, folder), st.st_size, st.st_mtime_ns))
+            out.append((prefix + entry.name, st.st_size, st.st_mtime_ns))
+        for entry in folders:
+            walk(entry.path, f"{prefix}{entry.name}/")
+
+    walk(os.fspath(folder), "")
     return tuple(out)
 
 

@@ -55,9 +55,7 @@ def comparison_context(state: SiteState, slug: str) -> dict:
     and the fully compared sets of 3-5 topics it belongs to (smallest first)."""
     entity = serialize.comparison_entity(state, slug)
     found = state.recommender.for_comparison(slug)
-    a, b = state.tg.comparisons[slug].topics
-    sets = [s for s in state.full_sets if {a, b} <= set(s.split("-vs-"))]
-    sets.sort(key=lambda s: (s.count("-vs-"), s))
+    sets = state.sets_by_pair.get(tuple(sorted(state.tg.comparisons[slug].topics)), ())
     return serialize.dump(
         entity,
         type="comparison",
@@ -272,7 +270,7 @@ def tag_context(state: SiteState, slug: str) -> dict:
 def domain_context(state: SiteState, slug: str) -> dict:
     tg = state.tg
     d = tg.domains[slug]
-    topics = [s for s, t in tg.topics.items() if t.domain == slug]
+    topics = state.domain_topics[slug]
     comps = _comparisons_touching(state, topics, both=False)
     return {
         "type": "domain",
@@ -295,39 +293,24 @@ def domain_context(state: SiteState, slug: str) -> dict:
     }
 
 
-def _connectedness(state: SiteState, slug: str) -> int:
-    c = state.tg.comparisons[slug]
-    return len(state.tg.comparisons_of(c.a.topic)) + len(state.tg.comparisons_of(c.b.topic))
-
-
 def home_context(state: SiteState) -> dict:
     tg = state.tg
-    ranked = sorted(tg.comparisons, key=lambda s: (-_connectedness(state, s), s))
-    # featured: the best-connected comparison of each domain, so every section shows
-    featured, seen = [], set()
-    for slug in ranked:
-        c = tg.comparisons[slug]
-        domain = tg.topics[c.a.topic].domain
-        if domain and domain not in seen:
-            seen.add(domain)
-            featured.append(slug)
+    lists = state.home_lists  # derived from the whole graph once, not per request
 
     def item(slug: str) -> dict:
         c = tg.comparisons[slug]
         return {**_comparison_item(state, c), "bottom_line": c.bottom_line}
 
-    domains = []
-    for dslug, d in tg.domains.items():
-        members = [s for s, t in tg.topics.items() if t.domain == dslug]
-        domains.append(
-            {
-                "slug": dslug,
-                "name": d.name,
-                "description": d.description,
-                "url": domain_url(dslug),
-                "topics": len(members),
-            }
-        )
+    domains = [
+        {
+            "slug": dslug,
+            "name": d.name,
+            "description": d.description,
+            "url": domain_url(dslug),
+            "topics": len(state.domain_topics[dslug]),
+        }
+        for dslug, d in tg.domains.items()
+    ]
     return {
         "type": "home",
         "url": url_for("pages.home"),
@@ -337,8 +320,8 @@ def home_context(state: SiteState) -> dict:
             "with a pick, both sides' pros and cons, and what to compare next."
         ),
         "counts": state.counts,
-        "featured": [item(s) for s in featured],
-        "most_connected": [item(s) for s in ranked[:12]],
+        "featured": [item(s) for s in lists["featured"]],
+        "most_connected": [item(s) for s in lists["most_connected"]],
         "domains": domains,
         "best_url": url_for("pages.best_index"),
         "best_lists": len(state.best_tags),

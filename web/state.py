@@ -16,8 +16,6 @@ from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
-import networkx as nx
-
 from pickgraph import graph
 from pickgraph.engine.core import read_only
 from pickgraph.engine.index import build_index
@@ -34,6 +32,9 @@ from .settings import DEFAULT_RESPONSE_CACHE_MB, Settings
 __all__ = ["ResponseCache", "SiteState", "too_big_a_drop"]
 
 log = logging.getLogger("pickgraph")
+
+# The home page's "most connected comparisons" list is this long.
+HOME_MOST_CONNECTED = 12
 
 
 class ResponseCache:
@@ -130,12 +131,15 @@ class SiteState:
         """Derive now what pages would otherwise derive on their first request: the
         suggestions' tables (``Recommender.prepare``: the topic ranker, taken from the
         index when it carries one, the page model's tables, the pick records), the tags
-        with a "best of" list, the full sets and the counts. A server does this before
+        with a "best of" list, the full sets and which pairs they contain, the home
+        page's lists, each domain's topics and the counts. A server does this before
         forking, so that its workers share one copy instead of each building its own,
-        and no first request waits for it (docs/performance.md has the figures). The
-        rankings and "best of" lists of single tags are still computed on demand."""
+        and no first request waits for it or reads the whole graph (which would touch,
+        and so copy into the worker, the memory of every comparison; docs/performance.md
+        has the figures). The rankings and "best of" lists of single tags are still
+        computed on demand, from the comparisons among their topics only."""
         self.recommender.prepare()
-        _ = self.best_tags, self.full_sets, self.counts
+        _ = self.best_tags, self.sets_by_pair, self.home_lists, self.domain_topics, self.counts
         return self
 
     def rankings(self, tag: str | None = None) -> list[dict]:
@@ -165,14 +169,54 @@ class SiteState:
     def full_sets(self) -> tuple[str, ...]:
         """Sets of 3-5 topics whose every pair has been compared, as canonical slugs:
         the set pages the sitemap lists and pair pages link to."""
-        compared = nx.Graph(c.topics for c in self.tg.comparisons.values())
-        return tuple(
-            sorted(
-                "-vs-".join(sorted(clique))
-                for clique in nx.enumerate_all_cliques(compared)
-                if len(clique) in SET_SIZES
-            )
-        )
+        return tuple(sorted("-vs-".join(clique) for clique in compared_sets(self.tg)))
+
+    @cached_property
+    def sets_by_pair(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """The full sets that contain each compared pair (a sorted pair of slugs),
+        smallest first, then by slug."""
+        found: dict[tuple[str, str], list[str]] = {}
+        for s in self.full_sets:
+            parts = s.split("-vs-")
+            for i, a in enumerate(parts):
+                for b in parts[i + 1 :]:
+                    found.setdefault((a, b), []).append(s)
+        return {
+            pair: tuple(sorted(sets, key=lambda s: (s.count("-vs-"), s)))
+            for pair, sets in found.items()
+        }
+
+    @cached_property
+    def home_lists(self) -> dict:
+        """What the home page lists, derived from the whole graph once: comparisons
+        by how connected their two topics are (the sum of both topics' comparison
+        counts, then slug) and the best-connected one of each domain (``featured``)."""
+        tg = self.tg
+        degree = {t: len(tg.comparisons_of(t)) for t in tg.topics}
+
+        def connected(c) -> int:
+            return degree[c.a.topic] + degree[c.b.topic]
+
+        ranked = sorted(tg.comparisons.values(), key=lambda c: (-connected(c), c.slug))
+        featured, seen = [], set()
+        for c in ranked:
+            domain = tg.topics[c.a.topic].domain
+            if domain and domain not in seen:
+                seen.add(domain)
+                featured.append(c.slug)
+        return {
+            "featured": tuple(featured),
+            "most_connected": tuple(c.slug for c in ranked[:HOME_MOST_CONNECTED]),
+        }
+
+    @cached_property
+    def domain_topics(self) -> dict[str, tuple[str, ...]]:
+        """Each domain's topics, in the content's order."""
+        members: dict[str, list[str]] = {d: [] for d in self.tg.domains}
+        for slug, t in self.tg.topics.items():
+            if t.domain in members:
+                members[t.domain].append(slug)
+        return {d: tuple(ts) for d, ts in members.items()}
 
     @cached_property
     def counts(self) -> dict:
@@ -192,6 +236,32 @@ class SiteState:
             "from_cache": self.from_cache,
             **self.counts,
         }
+
+
+def compared_sets(tg: TopicGraph) -> list[tuple[str, ...]]:
+    """Every set of 3-5 topics whose pairs have all been compared, each as its slugs
+    in sorted order: each set grown from its smallest slug through neighbours with
+    larger ones, so every set is found once (networkx's clique enumeration found the
+    same sets at 2.5 s for 10k topics / 100k comparisons, most of it bookkeeping)."""
+    above: dict[str, set[str]] = {}
+    for c in tg.comparisons.values():
+        a, b = sorted(c.topics)
+        above.setdefault(a, set()).add(b)
+    smallest, largest = min(SET_SIZES), max(SET_SIZES)
+    found: list[tuple[str, ...]] = []
+
+    def grow(members: tuple[str, ...], candidates: set[str]) -> None:
+        if len(members) >= smallest:
+            found.append(members)
+        if len(members) == largest:
+            return
+        for t in candidates:
+            grow((*members, t), candidates & above.get(t, set()))
+
+    for a, higher in above.items():
+        for b in higher:
+            grow((a, b), higher & above.get(b, set()))
+    return found
 
 
 def too_big_a_drop(old: dict, new: dict, max_drop: float) -> str | None:
