@@ -225,3 +225,35 @@ def test_index_build_with_an_unusable_scheduler_exits_2(capsys, mini, address, m
         capsys, "index", "build", "--content", str(mini.root), "--scheduler", address
     )
     assert code == 2 and message in err and "internal error" not in err
+
+
+def test_cache_fill_builds_the_entry_a_start_reads_then_reports_it_held(
+    capsys, mini, tmp_path, monkeypatch
+):
+    from pickgraph.web.state import SiteState
+
+    monkeypatch.setenv("PICKGRAPH_CACHE", str(tmp_path / "cache"))
+    code, out, err = run(capsys, "cache", "fill", "--content", str(mini.root))
+    assert code == 0 and err == ""
+    assert out.startswith("cached content ") and "6 topics, 4 comparisons" in out
+    code, out, _ = run(capsys, "cache", "fill", "--content", str(mini.root))
+    assert code == 0 and "is already in the cache" in out
+    state = SiteState.from_folder(mini.root)
+    assert state.from_cache is True and state.recommender.index is not None
+
+
+def test_cache_fill_refuses_a_turned_off_cache_and_invalid_content(
+    capsys, mini, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PICKGRAPH_CACHE", "")
+    code, out, err = run(capsys, "cache", "fill", "--content", str(mini.root))
+    assert code == 2 and out == ""
+    assert (
+        err.strip()
+        == "pickgraph: error: the start-up cache is turned off (PICKGRAPH_CACHE is empty)"
+    )
+    monkeypatch.setenv("PICKGRAPH_CACHE", str(tmp_path / "cache"))
+    mini.replace("comparisons/redis-vs-memcached.yaml", "pick: redis", "pick: valkey")
+    code, out, err = run(capsys, "cache", "fill", "--content", str(mini.root))
+    assert code == 2 and "redis-vs-memcached.yaml:17:7:" in err and "Traceback" not in err
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").glob("state-*"))

@@ -3,6 +3,7 @@ downtime, and the static export served by a plain file server."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -308,3 +309,52 @@ def test_a_reload_whose_prepare_fails_keeps_serving_the_old_state(content, tmp_p
     assert server.state is old
     assert any("reload failed (ImportError" in line for line in arbiter.log.lines)
     assert any(f"still serving content {old.version}" in line for line in arbiter.log.lines)
+
+
+def test_a_cold_start_on_large_content_serves_at_once_and_loads_its_index_later(content, tmp_path):
+    """From DEFER_INDEX_FROM pages (here 0, so that the small content counts as large)
+    a start on uncached content serves with suggestions computed on demand, builds
+    the index in another process, then reloads onto it: the same lists throughout,
+    and no request fails on the way."""
+    env = {"PICKGRAPH_CACHE": str(tmp_path / "cache"), "PICKGRAPH_DEFER_INDEX_FROM": "0"}
+    server = Server(content, tmp_path / "serve.log", env=env)
+    load = Load(server.port)
+    path = "/api/v1/comparisons/mysql-vs-postgresql/suggestions"
+
+    def health() -> dict:
+        return json.loads(get(server.port, "/healthz")[1])
+
+    def listed() -> list[str]:
+        status, body = get(server.port, path)
+        assert status == 200
+        return [c["slug"] for c in json.loads(body)["comparisons"]]
+
+    try:
+        first = health()
+        assert (first["index"], first["from_cache"]) == ("on demand", False)
+        on_demand = listed()
+        assert on_demand
+        load.start()
+        # (an old worker may still answer a connection or two while it stops)
+        after = wait_until(lambda: (h := health())["index"] == "precomputed" and h, timeout=120)
+        assert after["from_cache"] is True and after["version"] == first["version"]
+        assert listed() == on_demand
+        load.done.set()
+        load.join()
+        assert load.failures == [] and load.ok > 0
+        log = server.log_text()
+        assert "with suggestions on demand; building its index in the background" in log
+        assert "index built in" in log and "reloaded content" in log
+    finally:
+        load.done.set()
+        server.stop()
+
+
+def test_a_small_cold_start_builds_its_index_before_serving(content, tmp_path):
+    server = Server(content, tmp_path / "serve.log", env={"PICKGRAPH_CACHE": str(tmp_path / "c")})
+    try:
+        health = json.loads(get(server.port, "/healthz")[1])
+        assert (health["index"], health["from_cache"]) == ("precomputed", False)
+        assert "in the background" not in server.log_text()
+    finally:
+        server.stop()

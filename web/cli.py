@@ -19,6 +19,7 @@ from .freeze import freeze
 from .report import build_report, report_csv
 from .serve import PickgraphServer
 from .settings import LOCAL_HOSTS, WILDCARDS, Settings
+from .state import SiteState
 from .store import open_store
 
 __all__ = ["build_parser", "main"]
@@ -58,6 +59,25 @@ def cmd_serve(args) -> int:
             file=sys.stderr,
         )
     PickgraphServer(settings, options, watch=args.watch).run()
+    return 0
+
+
+def cmd_cache_fill(args) -> int:
+    """Build the start-up cache entry a server would build for this content: what a
+    deploy runs before restarting servers, and what a server starting on large
+    uncached content runs in the background."""
+    settings = Settings.read({"CONTENT": args.content})
+    if settings.cache is None:
+        raise PickgraphError("the start-up cache is turned off (PICKGRAPH_CACHE is empty)")
+    state = SiteState.from_settings(settings)
+    if state.from_cache:
+        print(f"content {state.version} is already in the cache at {settings.cache}")
+    else:
+        print(
+            f"cached content {state.version} ({state.counts['topics']} topics, "
+            f"{state.counts['comparisons']} comparisons) in {state.build_seconds:.1f} s "
+            f"at {settings.cache}"
+        )
     return 0
 
 
@@ -152,6 +172,14 @@ def register(sub) -> None:
     p.add_argument("--watch", action="store_true", help="reload when content files change")
     p.add_argument("--access-log", action="store_true", help="log every request to stdout")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("cache", help="the start-up cache a server reads its state from")
+    csub = p.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
+    r = csub.add_parser(
+        "fill", help="load, check and index the content into the cache (as a cold start)"
+    )
+    graph_cli.add_content_option(r)
+    r.set_defaults(func=cmd_cache_fill)
 
     p = sub.add_parser("freeze", help="write the whole site as static files for a CDN")
     graph_cli.add_content_option(p)

@@ -408,6 +408,11 @@ class HealthBody(Model):
     loaded_at: str
     build_seconds: float
     from_cache: bool
+    index: Literal["precomputed", "on demand"] = Field(
+        description="whether pages' suggestions come from the precomputed index or are "
+        "computed on each page's first request (a large content's cold start serves "
+        "so while the index is built in the background)"
+    )
     topics: int
     comparisons: int
     tags: int

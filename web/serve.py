@@ -14,6 +14,8 @@ import gc
 import logging
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -65,12 +67,15 @@ class PickgraphServer(BaseApplication):
         self.content = str(settings.content)
         self.options = options
         self.watch = watch
-        self.state = SiteState.from_settings(settings)  # ContentError: nothing starts
+        # ContentError: nothing starts. Large uncached content is served at once, its
+        # index built in the background (``_build_index``) and loaded by a reload.
+        self.state = SiteState.from_settings(settings, defer_index=True)
         # the feedback schema is made (or migrated) once, here, before any worker
         # exists; a database that cannot be opened stops the start with its reason
         self.store = open_store(settings.database())
         settings.key()  # the signing key exists before any worker looks for it
         self._watcher: threading.Thread | None = None
+        self._builder: subprocess.Popen | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -82,6 +87,7 @@ class PickgraphServer(BaseApplication):
         self.cfg.set("post_request", _let_other_connections_run)
         self.cfg.set("post_fork", self._post_fork)
         self.cfg.set("worker_exit", self._worker_exit)
+        self.cfg.set("on_exit", self._on_exit)
 
     def load(self):
         try:
@@ -113,11 +119,68 @@ class PickgraphServer(BaseApplication):
             len(self.state.tg.topics),
             len(self.state.tg.comparisons),
         )
+        if self.state.index_pending and self._builder is None:
+            self._start_builder(arbiter)
         if self.watch and self._watcher is None:
             self._watcher = threading.Thread(
                 target=self._watch, args=(arbiter,), daemon=True, name="pickgraph-watch"
             )
             self._watcher.start()
+
+    def _start_builder(self, arbiter) -> None:
+        """Build the index of the served content in another process (``pickgraph
+        cache fill``, on the cluster PICKGRAPH_SCHEDULER names, if any), then reload
+        from the cache entry it wrote; meanwhile the workers compute suggestions on
+        demand. A failed build is logged and the site goes on serving."""
+        cmd = [sys.executable, "-m", "pickgraph.web.cli", "cache", "fill"]
+        env = {**os.environ, "PICKGRAPH_CACHE": str(self.settings.cache)}
+        self._builder = subprocess.Popen(
+            [*cmd, "--content", self.content],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        arbiter.log.info(
+            "pickgraph: serving content %s with suggestions on demand; building its index "
+            "in the background (pid %d)",
+            self.state.version,
+            self._builder.pid,
+        )
+        threading.Thread(
+            target=self._await_builder, args=(arbiter, self._builder), daemon=True
+        ).start()
+
+    def _await_builder(self, arbiter, proc: subprocess.Popen) -> None:
+        start = time.perf_counter()
+        _, err = proc.communicate()
+        if proc.returncode != 0:
+            last = (err or "").strip().splitlines()[-1:] or ["no message"]
+            arbiter.log.error(
+                "pickgraph: background index build failed (exit %d: %s); still serving "
+                "content %s with suggestions on demand",
+                proc.returncode,
+                last[0],
+                self.state.version,
+            )
+            return
+        arbiter.log.info(
+            "pickgraph: index built in %.1f s; reloading to serve it",
+            time.perf_counter() - start,
+        )
+        if self.state.index_pending:  # not replaced by a reload in the meantime
+            os.kill(os.getpid(), signal.SIGHUP)
+
+    def _on_exit(self, arbiter) -> None:
+        """Stop a background index build still running (only the one started here)."""
+        proc = self._builder
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
     def _on_reload(self, arbiter) -> None:
         """Runs in the master on SIGHUP, before new workers are forked."""

@@ -35,6 +35,8 @@ SETTINGS = {
     "ALLOWED_HOSTS": "host names the site answers for, comma-separated",
     "CACHE": "start-up cache folder; empty turns the cache off",
     "MAX_DROP": "largest share of topics or comparisons a reload may remove (0-1)",
+    "DEFER_INDEX_FROM": "pages from which a start on uncached content serves at once and "
+    "builds the index in the background",
     "RESPONSE_CACHE_MB": "memory for rendered responses in each worker, in MB",
     "INSTANCE": "folder for the feedback database and the signing key (default: "
     "<prefix>/var/pickgraph-instance)",
@@ -55,6 +57,10 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 # Addresses that listen on every interface: no single host name to allow.
 WILDCARDS = ("0.0.0.0", "::", "")
 DEFAULT_MAX_DROP = 0.5
+# From this many pages (topics and comparisons) a server starting on content the
+# start-up cache does not hold serves at once, computing suggestions on demand, and
+# builds the index in a separate process (the size where the build needs a cluster).
+DEFAULT_DEFER_INDEX_FROM = 5_000
 DEFAULT_RESPONSE_CACHE_MB = 64
 DEFAULT_EVENT_RATE = 60
 DEFAULT_EVENT_DAYS = 30
@@ -74,6 +80,7 @@ class Settings:
     allowed_hosts: tuple[str, ...] | None  # None: any host (SITE_URL builds every URL)
     cache: Path | None
     max_drop: float = DEFAULT_MAX_DROP
+    defer_index_from: int = DEFAULT_DEFER_INDEX_FROM
     response_cache_bytes: int = DEFAULT_RESPONSE_CACHE_MB << 20
     instance: Path = DEFAULT_INSTANCE
     database_url: str | None = None  # None: SQLite in the instance folder
@@ -122,6 +129,15 @@ class Settings:
             allowed_hosts=allowed,
             cache=_cache_folder(value("CACHE")),
             max_drop=_number("MAX_DROP", value("MAX_DROP"), DEFAULT_MAX_DROP, 0.0, 1.0),
+            defer_index_from=int(
+                _number(
+                    "DEFER_INDEX_FROM",
+                    value("DEFER_INDEX_FROM"),
+                    DEFAULT_DEFER_INDEX_FROM,
+                    0,
+                    1e12,
+                )
+            ),
             response_cache_bytes=int(
                 _number(
                     "RESPONSE_CACHE_MB",

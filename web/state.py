@@ -85,15 +85,23 @@ class ResponseCache:
 class SiteState:
     """One content version, ready to serve."""
 
-    def __init__(self, tg: TopicGraph, index=None, build_seconds: float = 0.0):
+    def __init__(
+        self, tg: TopicGraph, index=None, build_seconds: float = 0.0, on_demand: bool = False
+    ):
         self.tg = tg
         self.version = tg.version
-        self.recommender = Recommender(tg, index if index is not None else build_index(tg))
-        read_only(self.recommender.index)
+        if index is None and not on_demand:
+            index = build_index(tg)
+        # without an index each page's suggestions are computed on its first request
+        # (then kept in the response cache): the same lists, a few milliseconds later
+        self.recommender = Recommender(tg, index)
+        if index is not None:
+            read_only(index)
         self.search = SearchIndex(tg)
         self.loaded_at = time.time()
         self.build_seconds = build_seconds
         self.from_cache = False
+        self.index_pending = False  # built elsewhere, to be loaded by a reload
         self.responses = ResponseCache()
         self._rankings: dict = {}
         self._lock = threading.Lock()
@@ -105,11 +113,15 @@ class SiteState:
         return cls.from_settings(settings if use_cache else replace(settings, cache=None))
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SiteState:
+    def from_settings(cls, settings: Settings, defer_index: bool = False) -> SiteState:
         """Load, validate and index the content folder; ContentError if it is invalid.
 
         A valid folder's graph and index are kept in the start-up cache (``cache.py``),
-        so a restart on unchanged content skips parsing and indexing.
+        so a restart on unchanged content skips parsing and indexing. With
+        ``defer_index``, content the cache does not hold and of at least
+        ``settings.defer_index_from`` pages is not indexed here: the state computes
+        suggestions on demand and says so (``index_pending``), and the caller builds
+        the index elsewhere (``pickgraph cache fill``) and reloads.
         """
         start = time.perf_counter()
         path = settings.content
@@ -120,6 +132,12 @@ class SiteState:
             state.from_cache = True
         else:
             tg = graph.load(path)
+            pages = len(tg.topics) + len(tg.comparisons)
+            if defer_index and cache is not None and pages >= settings.defer_index_from:
+                state = cls(tg, build_seconds=time.perf_counter() - start, on_demand=True)
+                state.index_pending = True
+                state.responses = ResponseCache(settings.response_cache_bytes)
+                return state
             index = build_index(tg)
             state = cls(tg, index, time.perf_counter() - start)
             if cache is not None:
@@ -234,6 +252,7 @@ class SiteState:
             "loaded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.loaded_at)),
             "build_seconds": round(self.build_seconds, 3),
             "from_cache": self.from_cache,
+            "index": "on demand" if self.recommender.index is None else "precomputed",
             **self.counts,
         }
 
