@@ -311,15 +311,28 @@ def test_a_reload_whose_prepare_fails_keeps_serving_the_old_state(content, tmp_p
     assert any(f"still serving content {old.version}" in line for line in arbiter.log.lines)
 
 
+def _reference_lists(content: Path, path: str) -> list[str]:
+    """The suggestions ``path`` answers with from a state built in this process, its
+    index built first: what a server must answer before and after its index."""
+    from pickgraph.web import create_app
+    from pickgraph.web.state import SiteState
+
+    state = SiteState.from_folder(content, use_cache=False)
+    body = create_app({"TESTING": True}, state=state).test_client().get(path).json
+    return [c["slug"] for c in body["comparisons"]]
+
+
 def test_a_cold_start_on_large_content_serves_at_once_and_loads_its_index_later(content, tmp_path):
     """From DEFER_INDEX_FROM pages (here 0, so that the small content counts as large)
     a start on uncached content serves with suggestions computed on demand, builds
     the index in another process, then reloads onto it: the same lists throughout,
     and no request fails on the way."""
+    path = "/api/v1/comparisons/mysql-vs-postgresql/suggestions"
+    expected = _reference_lists(content, path)
+    assert expected
     env = {"PICKGRAPH_CACHE": str(tmp_path / "cache"), "PICKGRAPH_DEFER_INDEX_FROM": "0"}
     server = Server(content, tmp_path / "serve.log", env=env)
     load = Load(server.port)
-    path = "/api/v1/comparisons/mysql-vs-postgresql/suggestions"
 
     def health() -> dict:
         return json.loads(get(server.port, "/healthz")[1])
@@ -332,13 +345,12 @@ def test_a_cold_start_on_large_content_serves_at_once_and_loads_its_index_later(
     try:
         first = health()
         assert (first["index"], first["from_cache"]) == ("on demand", False)
-        on_demand = listed()
-        assert on_demand
+        assert listed() == expected
         load.start()
         # (an old worker may still answer a connection or two while it stops)
         after = wait_until(lambda: (h := health())["index"] == "precomputed" and h, timeout=120)
         assert after["from_cache"] is True and after["version"] == first["version"]
-        assert listed() == on_demand
+        assert listed() == expected
         load.done.set()
         load.join()
         assert load.failures == [] and load.ok > 0
@@ -347,6 +359,29 @@ def test_a_cold_start_on_large_content_serves_at_once_and_loads_its_index_later(
         assert "index built in" in log and "reloaded content" in log
     finally:
         load.done.set()
+        server.stop()
+
+
+def test_a_failed_background_build_is_logged_and_the_site_serves_on(content, tmp_path):
+    """The builder cannot reach the dask scheduler it is told to use: the log says so,
+    nothing reloads, and pages are still computed on demand."""
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        nobody = s.getsockname()[1]
+    env = {
+        "PICKGRAPH_CACHE": str(tmp_path / "cache"),
+        "PICKGRAPH_DEFER_INDEX_FROM": "0",
+        "PICKGRAPH_SCHEDULER": f"tcp://127.0.0.1:{nobody}",
+    }
+    server = Server(content, tmp_path / "serve.log", env=env)
+    try:
+        wait_until(lambda: "background index build failed" in server.log_text(), timeout=90)
+        log = server.log_text()
+        assert "cannot reach the dask scheduler" in log and "reloaded content" not in log
+        health = json.loads(get(server.port, "/healthz")[1])
+        assert health["index"] == "on demand"
+        assert get(server.port, "/compare/mysql-vs-postgresql")[0] == 200
+    finally:
         server.stop()
 
 

@@ -15,6 +15,7 @@ from pickgraph.engine.core import Engine
 from pickgraph.graph import cli as graph_cli
 from pickgraph.graph.errors import ContentError, PickgraphError
 
+from .cache import StateCache
 from .freeze import freeze
 from .report import build_report, report_csv
 from .serve import PickgraphServer
@@ -70,6 +71,11 @@ def cmd_cache_fill(args) -> int:
     if settings.cache is None:
         raise PickgraphError("the start-up cache is turned off (PICKGRAPH_CACHE is empty)")
     state = SiteState.from_settings(settings)
+    if not StateCache(settings.cache).entry(settings.content).exists():
+        # writing an entry is never fatal to a server; here it is the whole point
+        raise PickgraphError(
+            f"could not write the cache entry in {settings.cache} (the line above says why)"
+        )
     if state.from_cache:
         print(f"content {state.version} is already in the cache at {settings.cache}")
     else:

@@ -61,19 +61,18 @@ def neighbourhood(state: SiteState, slug: str) -> dict:
         for t in tags
     ]
     edges = []
-    for c in tg.comparisons.values():
-        if c.a.topic in members and c.b.topic in members:
-            edge = {
-                "id": c.slug,
-                "kind": "comparison",
-                "url": comparison_url(c.slug),
-                "label": tg.title(c.slug),
-            }
-            if c.winner:
-                edge.update(source=c.loser, target=c.winner, winner=c.winner)
-            else:
-                edge.update(source=c.a.topic, target=c.b.topic, winner=None)
-            edges.append(edge)
+    for c in tg.comparisons_among(members):  # the members' own, never the whole graph
+        edge = {
+            "id": c.slug,
+            "kind": "comparison",
+            "url": comparison_url(c.slug),
+            "label": tg.title(c.slug),
+        }
+        if c.winner:
+            edge.update(source=c.loser, target=c.winner, winner=c.winner)
+        else:
+            edge.update(source=c.a.topic, target=c.b.topic, winner=None)
+        edges.append(edge)
     for t in tags:
         for member in tg.tags[t].topics:
             if member in members:

@@ -25,7 +25,7 @@ from gunicorn.app.base import BaseApplication
 from pickgraph.graph.errors import ContentError
 
 from . import create_app
-from .cache import content_signature
+from .cache import StateCache, content_signature
 from .settings import Settings
 from .state import SiteState, too_big_a_drop
 from .store import open_store
@@ -36,6 +36,12 @@ log = logging.getLogger("pickgraph")
 
 # How often --watch looks at the content folder, in seconds.
 WATCH_INTERVAL = 1.0
+
+
+# Settings the background index build has no use for, kept out of its environment.
+_BUILDER_WITHOUT = frozenset(
+    f"PICKGRAPH_{name}" for name in ("SECRET_KEY", "EDITOR_TOKEN", "DATABASE_URL")
+)
 
 
 def _freeze_heap() -> None:
@@ -132,36 +138,48 @@ class PickgraphServer(BaseApplication):
         cache fill``, on the cluster PICKGRAPH_SCHEDULER names, if any), then reload
         from the cache entry it wrote; meanwhile the workers compute suggestions on
         demand. A failed build is logged and the site goes on serving."""
-        cmd = [sys.executable, "-m", "pickgraph.web.cli", "cache", "fill"]
-        env = {**os.environ, "PICKGRAPH_CACHE": str(self.settings.cache)}
-        self._builder = subprocess.Popen(
-            [*cmd, "--content", self.content],
+        self._stop_builder()  # one at a time: a reload may need a new one
+        content = str(Path(self.content).resolve())
+        # -P: nothing imported from the server's working folder; the builder gets no
+        # secrets it does not need, and its own session, so that stopping the server
+        # stops it and its dask workers (and a Ctrl-C in the terminal reaches only us)
+        cmd = [sys.executable, "-P", "-m", "pickgraph.web.cli", "cache", "fill"]
+        env = {k: v for k, v in os.environ.items() if k not in _BUILDER_WITHOUT}
+        env["PICKGRAPH_CACHE"] = str(self.settings.cache)
+        proc = subprocess.Popen(
+            [*cmd, f"--content={content}"],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,
         )
+        self._builder = proc
         arbiter.log.info(
             "pickgraph: serving content %s with suggestions on demand; building its index "
             "in the background (pid %d)",
             self.state.version,
-            self._builder.pid,
+            proc.pid,
         )
-        threading.Thread(
-            target=self._await_builder, args=(arbiter, self._builder), daemon=True
-        ).start()
+        threading.Thread(target=self._await_builder, args=(arbiter, proc), daemon=True).start()
 
     def _await_builder(self, arbiter, proc: subprocess.Popen) -> None:
         start = time.perf_counter()
         _, err = proc.communicate()
-        if proc.returncode != 0:
-            last = (err or "").strip().splitlines()[-1:] or ["no message"]
+        if proc is not self._builder:  # stopped for a newer one, or at exit
+            return
+        # Success is the entry being there, not the exit code alone: the arbiter reaps
+        # any child that exits, and then the code reads 0 whatever it was.
+        written = StateCache(self.settings.cache).entry(Path(self.content)).exists()
+        if proc.returncode != 0 or not written:
+            lines = [line for line in (err or "").splitlines() if line.startswith("pickgraph")]
             arbiter.log.error(
                 "pickgraph: background index build failed (exit %d: %s); still serving "
                 "content %s with suggestions on demand",
                 proc.returncode,
-                last[0],
+                lines[-1] if lines else "no cache entry written",
                 self.state.version,
             )
             return
@@ -172,22 +190,32 @@ class PickgraphServer(BaseApplication):
         if self.state.index_pending:  # not replaced by a reload in the meantime
             os.kill(os.getpid(), signal.SIGHUP)
 
-    def _on_exit(self, arbiter) -> None:
-        """Stop a background index build still running (only the one started here)."""
-        proc = self._builder
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
+    def _stop_builder(self) -> None:
+        """Stop the background build started here, if it still runs, with its session
+        (its dask workers included)."""
+        proc, self._builder = self._builder, None
+        if proc is None or proc.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
             try:
-                proc.wait(timeout=10)
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                proc.wait(timeout=wait)
+                return
             except subprocess.TimeoutExpired:
-                proc.kill()
+                continue
+
+    def _on_exit(self, arbiter) -> None:
+        self._stop_builder()
 
     def _on_reload(self, arbiter) -> None:
         """Runs in the master on SIGHUP, before new workers are forked."""
         start = time.perf_counter()
         try:
             # prepared here, so that a failure leaves the served state in place
-            state = SiteState.from_settings(self.settings).prepare()
+            state = SiteState.from_settings(self.settings, defer_index=True).prepare()
         except ContentError as exc:
             for problem in exc.problems:
                 arbiter.log.error("pickgraph: %s", problem)
@@ -217,6 +245,8 @@ class PickgraphServer(BaseApplication):
             return
         self.state = state
         self.callable = self._app(state)
+        if state.index_pending:  # large content the cache does not hold: as at start
+            self._start_builder(arbiter)
         gc.unfreeze()  # so that the old state can be collected, then freeze the new one
         _freeze_heap()
         arbiter.log.info(
