@@ -367,6 +367,19 @@ def _index_state(port: int) -> str:
         conn.close()
 
 
+def _building(proc) -> bool:
+    """Whether the server's background index build (`pickgraph cache fill`) runs."""
+    import psutil
+
+    for child in psutil.Process(proc.pid).children(recursive=True):
+        try:
+            if "fill" in child.cmdline() and "cache" in child.cmdline():
+                return True
+        except psutil.Error:
+            continue
+    return False
+
+
 def startups(
     folder: Path | None, runs: int, caches: Path
 ) -> tuple[list[float], list[float], list[float]]:
@@ -381,10 +394,16 @@ def startups(
         start = time.perf_counter()
         proc, port, seconds = start_server(folder, cache=caches / f"cold-{i}")
         try:
+            ended = None  # when the build was first seen gone (its reload takes a while)
             while _index_state(port) != "precomputed":
-                if time.perf_counter() - start > 1800:
+                now = time.perf_counter()
+                if now - start > 1800:
                     raise SystemExit("the background index build took over 30 minutes")
-                time.sleep(0.5)
+                if ended is None and not _building(proc):
+                    ended = now
+                if ended is not None and now - ended > 120:
+                    raise SystemExit("the background index build ended without an index")
+                time.sleep(0.2)
             indexed.append(time.perf_counter() - start)
         finally:
             stop(proc)

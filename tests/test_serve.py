@@ -393,3 +393,35 @@ def test_a_small_cold_start_builds_its_index_before_serving(content, tmp_path):
         assert "in the background" not in server.log_text()
     finally:
         server.stop()
+
+
+def test_stopping_the_server_stops_its_background_build(content, tmp_path):
+    """The builder waits on a scheduler that accepts the connection and never
+    answers; stopping the server ends it (its whole session) well before that."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        env = {
+            "PICKGRAPH_CACHE": str(tmp_path / "cache"),
+            "PICKGRAPH_DEFER_INDEX_FROM": "0",
+            "PICKGRAPH_SCHEDULER": f"tcp://127.0.0.1:{silent.getsockname()[1]}",
+        }
+        server = Server(content, tmp_path / "serve.log", env=env)
+        try:
+            found = wait_until(
+                lambda: re.search(r"in the background \(pid (\d+)\)", server.log_text())
+            )
+            builder = int(found.group(1))
+            os.kill(builder, 0)  # running
+        finally:
+            server.stop()
+        gone = False
+        for _ in range(50):
+            try:
+                os.kill(builder, 0)
+            except ProcessLookupError:
+                gone = True
+                break
+            time.sleep(0.1)
+        assert gone, "the background build outlived the server"
+        assert "background index build failed" not in server.log_text()
