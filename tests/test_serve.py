@@ -362,18 +362,23 @@ def test_a_cold_start_on_large_content_serves_at_once_and_loads_its_index_later(
         server.stop()
 
 
+def _deferred(tmp_path: Path, scheduler_port: int) -> dict:
+    """A server environment whose start defers its index to a build that uses the
+    dask scheduler at ``scheduler_port`` on loopback."""
+    return {
+        "PICKGRAPH_CACHE": str(tmp_path / "cache"),
+        "PICKGRAPH_DEFER_INDEX_FROM": "0",
+        "PICKGRAPH_SCHEDULER": f"tcp://127.0.0.1:{scheduler_port}",
+    }
+
+
 def test_a_failed_background_build_is_logged_and_the_site_serves_on(content, tmp_path):
     """The builder cannot reach the dask scheduler it is told to use: the log says so,
     nothing reloads, and pages are still computed on demand."""
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         nobody = s.getsockname()[1]
-    env = {
-        "PICKGRAPH_CACHE": str(tmp_path / "cache"),
-        "PICKGRAPH_DEFER_INDEX_FROM": "0",
-        "PICKGRAPH_SCHEDULER": f"tcp://127.0.0.1:{nobody}",
-    }
-    server = Server(content, tmp_path / "serve.log", env=env)
+    server = Server(content, tmp_path / "serve.log", env=_deferred(tmp_path, nobody))
     try:
         wait_until(lambda: "background index build failed" in server.log_text(), timeout=90)
         log = server.log_text()
@@ -401,11 +406,7 @@ def test_stopping_the_server_stops_its_background_build(content, tmp_path):
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen()
-        env = {
-            "PICKGRAPH_CACHE": str(tmp_path / "cache"),
-            "PICKGRAPH_DEFER_INDEX_FROM": "0",
-            "PICKGRAPH_SCHEDULER": f"tcp://127.0.0.1:{silent.getsockname()[1]}",
-        }
+        env = _deferred(tmp_path, silent.getsockname()[1])
         server = Server(content, tmp_path / "serve.log", env=env)
         try:
             found = wait_until(
