@@ -86,7 +86,7 @@ class Engine:
         self.n_nodes = len(self.node_slugs)
         self.topic_id = {s: i for i, s in enumerate(self.topic_slugs)}
         self.node_id = {s: i for i, s in enumerate(self.node_slugs)}
-        comps = list(tg.comparisons.values())
+        comps = list(tg.heads.values())  # topics, pick and weight: no texts needed
         self.comparison_slugs = [c.slug for c in comps]
         self.comparison_id = {s: i for i, s in enumerate(self.comparison_slugs)}
         self.comparison_ends = np.array(

@@ -133,7 +133,7 @@ def records(e: Engine) -> np.ndarray:
 
     def build() -> np.ndarray:
         out = np.zeros((e.n_topics, 3), dtype=np.int64)
-        for c in e.tg.comparisons.values():
+        for c in e.tg.heads.values():
             for slug in (c.a.topic, c.b.topic):
                 row = out[e.topic_id[slug]]
                 row[2] += 1

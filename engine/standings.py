@@ -51,7 +51,7 @@ def best_tags(tg: TopicGraph) -> list[str]:
         for topic in tag.topics:
             tags_of.setdefault(topic, set()).add(slug)
     inside: dict[str, set[str]] = {}
-    for c in tg.comparisons.values():
+    for c in tg.heads.values():
         shared = tags_of.get(c.a.topic, set()) & tags_of.get(c.b.topic, set())
         for slug in shared:
             inside.setdefault(slug, set()).update(c.topics)
@@ -61,7 +61,7 @@ def best_tags(tg: TopicGraph) -> list[str]:
 def _comparison_rows(tg: TopicGraph, topic: str, members: set[str]) -> list[dict]:
     """The comparisons of ``topic`` within ``members``, with how each came out."""
     rows = []
-    for c in tg.comparisons_of(topic):
+    for c in tg.heads_of(topic):
         other = c.b.topic if c.a.topic == topic else c.a.topic
         if other not in members:
             continue

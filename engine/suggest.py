@@ -151,7 +151,7 @@ class Recommender:
         comparisons (the page lists them) and itself. ``slug`` is canonical."""
         e = self.engine
         if kind == "comparison":
-            seeds = [e.topic_id[t] for t in self.tg.comparisons[slug].topics]
+            seeds = [e.topic_id[t] for t in self.tg.heads[slug].topics]
             return seeds, {e.comparison_id[slug]}, seeds
         t = e.topic_id[slug]
         own = {int(c) for c in e.comparisons_of(t)}
@@ -195,7 +195,7 @@ class Recommender:
         slug = self.tg.canonical(kind, slug)
         seeds, _, _ = self.page_seeds(kind, slug)
         cand = self.page_candidates(kind, slug, method)
-        topics = self.tg.comparisons[slug].topics if kind == "comparison" else (slug,)
+        topics = self.tg.heads[slug].topics if kind == "comparison" else (slug,)
         query = {"type": kind, "slug": slug, "topics": list(topics)}
         return self._assemble(query, method, cand, seeds, limit, diverse, floor=floor)
 
@@ -345,7 +345,7 @@ class Recommender:
 
     def _comparison(self, cid: int, score: float, seeds, serves=()) -> Suggestion:
         e = self.engine
-        comp = self.tg.comparisons[e.comparison_slugs[cid]]
+        comp = self.tg.heads[e.comparison_slugs[cid]]  # topics only: no texts read
         a, b = sorted((comp.a.topic, comp.b.topic))
         return Suggestion(
             "comparison",

@@ -25,6 +25,7 @@ __all__ = [
     "KINDS",
     "NO_PICK",
     "Comparison",
+    "ComparisonHead",
     "DomainInfo",
     "Facts",
     "HOSTING",
@@ -192,20 +193,11 @@ class Side(BaseModel):
     summary: Paragraph | None = None
 
 
-class Comparison(BaseModel):
-    """Two topics weighed against each other, with the pick stated once."""
+class _Pair:
+    """What a comparison's two topics and pick say, for the full model and its head
+    (both have ``a.topic``, ``b.topic`` and ``pick``)."""
 
-    model_config = _STRICT
-
-    a: Side
-    b: Side
-    pick: Annotated[str, AfterValidator(_check_pick)]
-    no_pick_reason: Paragraph | None = None
-    verdict: Paragraph
-    bottom_line: Line
-    reviewed: Annotated[dt.date, BeforeValidator(_iso_date)]
-    weight: float = Field(default=1.0, gt=0, le=1)
-    sources: list[Source] = Field(default_factory=list)
+    __slots__ = ()
 
     @property
     def slug(self) -> str:
@@ -226,15 +218,50 @@ class Comparison(BaseModel):
             return None
         return self.b.topic if self.pick == self.a.topic else self.a.topic
 
+    def other(self, topic: str) -> str:
+        return self.b.topic if topic == self.a.topic else self.a.topic
+
+
+class SideHead:
+    """One side of a comparison head: its topic only."""
+
+    __slots__ = ("topic",)
+
+    def __init__(self, topic: str):
+        self.topic = topic
+
+
+class ComparisonHead(_Pair):
+    """A comparison without its texts: its topics, pick and weight, all that the
+    graph's structure needs (a start-up cache reads the texts only when a page asks)."""
+
+    __slots__ = ("a", "b", "pick", "weight")
+
+    def __init__(self, a: str, b: str, pick: str, weight: float):
+        self.a, self.b, self.pick, self.weight = SideHead(a), SideHead(b), pick, weight
+
+
+class Comparison(_Pair, BaseModel):
+    """Two topics weighed against each other, with the pick stated once."""
+
+    model_config = _STRICT
+
+    a: Side
+    b: Side
+    pick: Annotated[str, AfterValidator(_check_pick)]
+    no_pick_reason: Paragraph | None = None
+    verdict: Paragraph
+    bottom_line: Line
+    reviewed: Annotated[dt.date, BeforeValidator(_iso_date)]
+    weight: float = Field(default=1.0, gt=0, le=1)
+    sources: list[Source] = Field(default_factory=list)
+
     def side(self, topic: str) -> Side:
         if topic == self.a.topic:
             return self.a
         if topic == self.b.topic:
             return self.b
         raise KeyError(topic)
-
-    def other(self, topic: str) -> str:
-        return self.b.topic if topic == self.a.topic else self.a.topic
 
 
 class TagInfo(BaseModel):

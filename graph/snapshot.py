@@ -1,8 +1,10 @@
 """A loaded TopicGraph as plain JSON, and back: data only, never code.
 
 The site keeps a built content version on disk so that a restart on unchanged content
-skips parsing. What is read back is validated by the same strict models as the YAML,
-so a damaged or planted file can at worst be refused, never run.
+skips parsing: ``write`` and ``read`` (a folder, the comparisons' texts read on demand;
+see ``graph.lazy``), ``to_json`` and ``from_json`` (one document, read whole). What is
+read back is validated by the same strict models as the YAML, so a damaged or planted
+file can at worst be refused, never run.
 
 >>> from pickgraph import graph
 >>> tg = graph.load()
@@ -13,17 +15,20 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import json
+import mmap
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from .errors import PickgraphError, Problem
-from .model import Comparison, DomainInfo, TagInfo, Topic
+from .lazy import LazyComparisons
+from .model import NO_PICK, Comparison, ComparisonHead, DomainInfo, TagInfo, Topic, canonical_slug
 from .topicgraph import TopicGraph
 
-__all__ = ["SNAPSHOT_FORMAT", "SnapshotError", "from_json", "to_json"]
+__all__ = ["SNAPSHOT_FORMAT", "SnapshotError", "from_json", "read", "to_json", "write"]
 
 # Bump when the shape below changes: older snapshots are then refused, not misread.
 SNAPSHOT_FORMAT = 1
@@ -113,3 +118,118 @@ def from_json(data: bytes) -> TopicGraph:
         sources=doc.files,
         warnings=warnings,
     )
+
+
+# ---------------------------------------------------------------- folder layout
+# A cache entry's content as two files: ``content.json`` (everything but the
+# comparisons' texts, with each comparison's head and where its line starts) and
+# ``comparisons.jsonl`` (one comparison per line, in slug order, read on demand).
+FOLDER_FORMAT = 1
+CONTENT_FILE = "content.json"
+COMPARISONS_FILE = "comparisons.jsonl"
+
+
+class _FolderDocument(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    format: Literal[FOLDER_FORMAT]  # type: ignore[valid-type]
+    version: str
+    folder: str | None
+    topics: dict[str, Topic]
+    # (slug, a, b, pick, weight) per comparison, in slug order
+    heads: list[tuple[str, str, str, str, float]]
+    offsets: list[int]  # where each line starts, and the file's length last
+    comparisons_sha256: str
+    tags: dict[str, TagInfo]
+    domains: dict[str, DomainInfo]
+    aliases: dict[str, str]
+    files: dict[str, str]
+    warnings: list[dict[str, str | int]]
+
+
+def write(folder: Path, tg: TopicGraph) -> None:
+    """Write ``tg`` into ``folder`` (which exists) in the folder layout."""
+    lines, offsets, heads = [], [0], []
+    for slug in tg.comparisons:
+        c = tg.comparisons[slug]
+        line = c.model_dump_json(exclude_defaults=True).encode() + b"\n"
+        lines.append(line)
+        offsets.append(offsets[-1] + len(line))
+        heads.append((slug, c.a.topic, c.b.topic, c.pick, c.weight))
+    body = b"".join(lines)
+    doc = json.loads(to_json(tg))
+    del doc["comparisons"]
+    doc.update(
+        format=FOLDER_FORMAT,
+        heads=heads,
+        offsets=offsets,
+        comparisons_sha256=hashlib.sha256(body).hexdigest(),
+    )
+    (folder / COMPARISONS_FILE).write_bytes(body)
+    (folder / CONTENT_FILE).write_bytes(
+        json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    )
+
+
+def read(folder: Path) -> TopicGraph:
+    """The TopicGraph ``write`` put in ``folder``, its comparisons' texts parsed and
+    validated on first use from the memory-mapped lines file; SnapshotError if the
+    folder does not hold such a snapshot intact (the lines file is checked against
+    the digest written with it, every head against the topics)."""
+    try:
+        doc = _FolderDocument.model_validate_json((folder / CONTENT_FILE).read_bytes())
+        warnings = [Problem(**p) for p in doc.warnings]  # type: ignore[arg-type]
+    except (ValidationError, TypeError) as exc:
+        raise SnapshotError(f"damaged content snapshot ({type(exc).__name__})") from None
+    lines = _map(folder / COMPARISONS_FILE)
+    if hashlib.sha256(lines).hexdigest() != doc.comparisons_sha256:
+        raise SnapshotError("damaged content snapshot (its comparisons do not match)")
+    offsets, topics = doc.offsets, doc.topics
+    if len(offsets) != len(doc.heads) + 1 or offsets[0] != 0 or offsets[-1] != len(lines):
+        raise SnapshotError("damaged content snapshot (line offsets)")
+    heads: dict[str, ComparisonHead] = {}
+    row: dict[str, int] = {}
+    previous = ""
+    for i, (slug, a, b, pick, weight) in enumerate(doc.heads):
+        if (
+            slug <= previous
+            or a == b
+            or slug != canonical_slug(a, b)
+            or a not in topics
+            or b not in topics
+            or pick not in (a, b, NO_PICK)
+            or not 0 < weight <= 1
+            or offsets[i + 1] <= offsets[i]
+        ):
+            raise SnapshotError(f"damaged content snapshot (comparison {slug!r})")
+        heads[slug] = ComparisonHead(a, b, pick, weight)
+        row[slug] = i
+        previous = slug
+    for alias, slug in doc.aliases.items():
+        if slug not in topics:
+            raise SnapshotError(f"damaged content snapshot (alias {alias!r})")
+
+    def fetch(slug: str) -> Comparison:
+        i = row[slug]
+        return Comparison.model_validate_json(lines[offsets[i] : offsets[i + 1]])
+
+    return TopicGraph(
+        topics=topics,
+        comparisons=LazyComparisons(heads, fetch),
+        tag_info=doc.tags,
+        domains=doc.domains,
+        aliases=doc.aliases,
+        folder=Path(doc.folder) if doc.folder is not None else None,
+        version=doc.version,
+        sources=doc.files,
+        warnings=warnings,
+    )
+
+
+def _map(path: Path):
+    """The file's bytes, memory-mapped read-only (shared by every process that maps
+    it), or empty bytes for an empty file (which cannot be mapped)."""
+    with open(path, "rb") as f:
+        if f.seek(0, 2) == 0:
+            return b""
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)

@@ -9,6 +9,7 @@ carries one edge of kind ``comparison`` with ``related=True``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
@@ -16,7 +17,16 @@ from typing import NamedTuple
 import networkx as nx
 
 from .errors import NotFound, Problem
-from .model import NO_PICK, Comparison, DomainInfo, TagInfo, Topic, canonical_slug
+from .lazy import LazyComparisons
+from .model import (
+    NO_PICK,
+    Comparison,
+    ComparisonHead,
+    DomainInfo,
+    TagInfo,
+    Topic,
+    canonical_slug,
+)
 from .similar import MAX_TEXT, Names
 
 __all__ = ["Resolved", "Tag", "TopicGraph"]
@@ -75,7 +85,7 @@ class TopicGraph:
     def __init__(
         self,
         topics: dict[str, Topic],
-        comparisons: dict[str, Comparison],
+        comparisons: Mapping[str, Comparison],
         tag_info: dict[str, TagInfo],
         domains: dict[str, DomainInfo],
         aliases: dict[str, str],
@@ -85,7 +95,12 @@ class TopicGraph:
         warnings: list[Problem] | None = None,
     ):
         self.topics = dict(sorted(topics.items()))
-        self.comparisons = dict(sorted(comparisons.items()))
+        if isinstance(comparisons, LazyComparisons):  # read back from a cache entry
+            self.comparisons: Mapping[str, Comparison] = comparisons
+            self.heads: Mapping[str, Comparison | ComparisonHead] = comparisons.heads
+        else:
+            self.comparisons = dict(sorted(comparisons.items()))
+            self.heads = self.comparisons
         self.domains = domains
         self.aliases = aliases
         self.folder = folder
@@ -105,7 +120,7 @@ class TopicGraph:
             )
         self._prepared: dict[str, Names] = {}  # names prepared for "did you mean"
         self._by_topic: dict[str, list[str]] = defaultdict(list)
-        for slug, comp in self.comparisons.items():
+        for slug, comp in self.heads.items():
             self._by_topic[comp.a.topic].append(slug)
             self._by_topic[comp.b.topic].append(slug)
 
@@ -294,16 +309,26 @@ class TopicGraph:
         >>> graph.load().title("postgresql-vs-mysql")
         'MySQL vs PostgreSQL'
         """
-        a, b = sorted(self.comparison(comparison).topics)
+        a, b = sorted(self.heads[self.canonical("comparison", comparison)].topics)
         return f"{self.topics[a].name} vs {self.topics[b].name}"
+
+    def heads_of(self, topic: str) -> list[Comparison | ComparisonHead]:
+        """Every comparison a topic is in, sorted by slug, as its head: topics, pick
+        and weight (the comparison itself where the graph holds it in full)."""
+        return [self.heads[s] for s in self._by_topic.get(topic, [])]
+
+    def comparison_count(self, topic: str) -> int:
+        """How many comparisons a topic is in (without reading them)."""
+        return len(self._by_topic.get(topic, ()))
 
     def comparisons_of(self, topic: str) -> list[Comparison]:
         """Every comparison a topic is in, sorted by slug."""
         return [self.comparisons[s] for s in self._by_topic.get(topic, [])]
 
-    def comparisons_among(self, topics) -> list[Comparison]:
+    def comparisons_among(self, topics) -> list[Comparison | ComparisonHead]:
         """The comparisons whose two topics are both in ``topics``, in the order of
-        ``comparisons``; reads only the members' own comparisons, never the rest.
+        ``comparisons``, as their heads (topics, pick, weight); reads only the members'
+        own comparisons, never the rest.
 
         >>> import pickgraph.graph as graph
         >>> [c.slug for c in graph.load().comparisons_among(["mysql", "postgresql", "go"])]
@@ -314,9 +339,9 @@ class TopicGraph:
             s
             for t in members
             for s in self._by_topic.get(t, ())
-            if all(side in members for side in self.comparisons[s].topics)
+            if all(side in members for side in self.heads[s].topics)
         }
-        return [self.comparisons[s] for s in sorted(found)]  # ``comparisons`` is by slug
+        return [self.heads[s] for s in sorted(found)]  # ``comparisons`` is by slug
 
     def topics_tagged(self, tag: str) -> list[str]:
         """Topics whose related list names ``tag`` (a tag, or a topic used as a tag)."""

@@ -233,3 +233,57 @@ def test_prepared_state_derives_nothing_more_on_pages(mini, cache_dir):
     warm.recommender.for_comparison("mysql-vs-postgresql")
     warm.recommender.for_topic("redis")
     assert set(engine._derived) == before
+
+
+def test_a_warm_state_reads_comparison_texts_only_for_the_pages_served(mini, cache_dir):
+    """Read back from the cache, the graph holds each comparison's head; its texts are
+    parsed (and validated) from the shared lines file when a page first needs them,
+    so a prepared master parses none and a page only what it shows."""
+    from pickgraph.graph.lazy import LazyComparisons
+    from pickgraph.web import create_app
+
+    cold = SiteState.from_folder(mini.root)
+    warm = SiteState.from_folder(mini.root).prepare()
+    assert warm.from_cache is True
+    lazy = warm.tg.comparisons
+    assert isinstance(lazy, LazyComparisons) and lazy.parsed == 0
+    assert list(warm.tg.heads) == list(cold.tg.comparisons)
+    assert warm.recommender.for_comparison("mysql-vs-postgresql").comparisons
+    assert lazy.parsed == 0  # suggestions need the structure, not the texts
+    page = (
+        create_app({"TESTING": True}, state=warm).test_client().get("/compare/mysql-vs-postgresql")
+    )
+    assert page.status_code == 200 and 1 <= lazy.parsed < len(lazy)
+    assert dict(lazy) == cold.tg.comparisons  # every comparison, parsed, as loaded
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "a changed byte in a comparison",
+        "a head whose pick is neither side",
+        "a head naming an unknown topic",
+        "offsets that do not end at the file's end",
+    ],
+)
+def test_a_damaged_lines_file_or_head_is_refused_and_rebuilt(mini, cache_dir, damage, caplog):
+    SiteState.from_folder(mini.root)
+    (entry,) = entries(cache_dir)
+    lines, content = entry / "comparisons.jsonl", entry / "content.json"
+    if damage == "a changed byte in a comparison":
+        data = lines.read_bytes()
+        lines.write_bytes(data.replace(b"redis", b"rediz", 1))
+    else:
+        doc = json.loads(content.read_text())
+        if damage == "a head whose pick is neither side":
+            doc["heads"][0][3] = "kafka"
+        elif damage == "a head naming an unknown topic":
+            doc["heads"][0][1] = "nosuchtopic"
+        else:
+            doc["offsets"][-1] += 1
+        content.write_text(json.dumps(doc))
+    with caplog.at_level(logging.WARNING, logger="pickgraph"):
+        state = SiteState.from_folder(mini.root)
+    assert state.from_cache is False
+    assert "damaged content snapshot" in caplog.text
+    assert SiteState.from_folder(mini.root).from_cache is True  # rebuilt, and good again

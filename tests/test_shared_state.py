@@ -50,6 +50,7 @@ class _NoScan(dict):
 def _guarded(state, monkeypatch) -> _NoScan:
     guard = _NoScan(state.tg.comparisons)
     monkeypatch.setattr(state.tg, "comparisons", guard)
+    monkeypatch.setattr(state.tg, "heads", guard)  # the same objects, read for structure
     monkeypatch.setattr(state, "_rankings", {})  # best-of lists computed again
     state.responses = type(state.responses)()  # rendered now, not from the cache
     return guard
@@ -190,7 +191,7 @@ def test_compared_sets_equal_networkx_cliques_on_dense_random_graphs(seed):
         pass
 
     tg = Fake()
-    tg.comparisons = comparisons
+    tg.comparisons = tg.heads = comparisons
     found = sorted("-vs-".join(s) for s in compared_sets(tg))
     assert found == _networkx_sets(tg)
     assert any(s.count("-vs-") == 4 for s in found)

@@ -2,9 +2,12 @@
 
 A restart on unchanged content skips parsing and indexing by reading back what the
 last start built. Each entry is a folder holding ``header.json`` (what it was built
-from: content version, package version, engine parameters, formats), the content as
-JSON (``graph.snapshot``) and the index as ``.npy`` arrays. Nothing in it can run code,
-and every field is checked on read:
+from: content version, package version, engine parameters, formats), the content
+(``graph.snapshot.write``: the graph as JSON with each comparison's head, and the
+comparisons' texts as JSON lines, parsed on demand from a memory-mapped file) and the
+index as ``.npy`` arrays. Nothing in it can run code, and every field is checked on
+read (the lines file against a digest, each comparison again by the strict model when
+a page first reads it):
 
 - the header must name this package version, this engine's index signature and this
   folder, and the content version must equal the folder's current one (computed from
@@ -29,9 +32,9 @@ from pathlib import Path
 
 from pickgraph.engine.core import Engine
 from pickgraph.engine.index import SuggestionIndex, index_signature
-from pickgraph.graph import TopicGraph
+from pickgraph.graph import TopicGraph, snapshot
 from pickgraph.graph.loader import content_version
-from pickgraph.graph.snapshot import SNAPSHOT_FORMAT, SnapshotError, from_json, to_json
+from pickgraph.graph.snapshot import FOLDER_FORMAT, SnapshotError
 
 from .settings import Settings
 
@@ -40,7 +43,7 @@ __all__ = ["StateCache", "content_signature", "package_version"]
 log = logging.getLogger("pickgraph")
 
 # Bump when an entry's layout changes.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 # The current entry and the one before it (a quick way back after a bad edit).
 KEEP_PER_FOLDER = 2
 # Across every content folder sharing the cache (each entry is a few MB per 1k pages).
@@ -119,7 +122,7 @@ class StateCache:
         return {
             "format": CACHE_FORMAT,
             "package": package_version(),
-            "snapshot": SNAPSHOT_FORMAT,
+            "snapshot": FOLDER_FORMAT,
             "index": index_signature(),
             "folder": str(folder.resolve()),
         }
@@ -177,7 +180,7 @@ class StateCache:
         now = content_version(folder)
         if header.get("content_version") != now:
             return f"built from content {header.get('content_version')}, folder holds {now}"
-        tg = from_json((entry / "content.json").read_bytes())
+        tg = snapshot.read(entry)
         if tg.version != now:
             return "its content does not match its header"
         index = SuggestionIndex.load(entry / "index", Engine(tg))
@@ -196,7 +199,7 @@ class StateCache:
             tmp.mkdir(mode=0o700)
             header = {**self._expected(folder), "content_version": tg.version}
             header["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            (tmp / "content.json").write_bytes(to_json(tg))
+            snapshot.write(tmp, tg)
             index.save(tmp / "index")
             (tmp / "header.json").write_text(json.dumps(header, indent=1))
             try:

@@ -215,7 +215,7 @@ def _comparisons_touching(state: SiteState, topics, both: bool) -> list:
     """Comparisons with both ends (or at least one) among ``topics``, by slug."""
     tg = state.tg
     members = set(topics)
-    found = {c.slug: c for t in members for c in tg.comparisons_of(t)}
+    found = {c.slug: c for t in members for c in tg.heads_of(t)}
     return [
         found[s]
         for s in sorted(found)
@@ -254,7 +254,8 @@ def tag_context(state: SiteState, slug: str) -> dict:
             for t in tag.topics
         ],
         "comparisons": [
-            {**_comparison_item(state, c), "bottom_line": c.bottom_line} for c in comps
+            {**_comparison_item(state, c), "bottom_line": tg.comparisons[c.slug].bottom_line}
+            for c in comps
         ],
         "best": (
             {
@@ -285,7 +286,7 @@ def domain_context(state: SiteState, slug: str) -> dict:
                 "name": tg.topics[t].name,
                 "kind": tg.topics[t].kind,
                 "url": topic_url(t),
-                "comparisons": len(tg.comparisons_of(t)),
+                "comparisons": tg.comparison_count(t),
             }
             for t in topics
         ],

@@ -23,7 +23,7 @@ def neighbourhood(state: SiteState, slug: str) -> dict:
     tg = state.tg
     topic = tg.topics[slug]
     topics = [slug]
-    for c in tg.comparisons_of(slug):
+    for c in tg.heads_of(slug):
         other = c.other(slug)
         if other not in topics:
             topics.append(other)
@@ -35,7 +35,7 @@ def neighbourhood(state: SiteState, slug: str) -> dict:
     topic_tags = [t for t in topic.related if t in tg.topics and t not in topics]
     topics += topic_tags
     members = set(topics)
-    partners = {c.other(slug) for c in tg.comparisons_of(slug)}
+    partners = {c.other(slug) for c in tg.heads_of(slug)}
     # ring: 0 is the topic itself, 1 what it is compared with, 2 everything else
     nodes = [
         {

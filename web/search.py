@@ -74,12 +74,10 @@ class SearchIndex:
                 *(a.replace("-", " ") for a in t.aliases),
             }
             self.entries.append(Entry("topic", slug, t.name, tuple(sorted(names)), t.kind))
-        for slug, c in tg.comparisons.items():
-            a, b = sorted((c.a.topic, c.b.topic))
+        for slug in tg.heads:  # a comparison's bottom line is read when it is shown
             title = tg.title(slug)
             names = {_norm(title), slug, slug.replace("-", " ")}
-            detail = c.bottom_line
-            self.entries.append(Entry("comparison", slug, title, tuple(sorted(names)), detail))
+            self.entries.append(Entry("comparison", slug, title, tuple(sorted(names)), ""))
         for slug, tag in tg.tags.items():
             names = {_norm(tag.name), slug, slug.replace("-", " ")}
             self.entries.append(
@@ -102,6 +100,11 @@ class SearchIndex:
                     self._names.append(name)
                     self._owners.append([])
                 self._owners[where[name]].append(i)
+
+    def _detail(self, e: Entry) -> str:
+        if e.kind == "comparison":
+            return self.tg.comparisons[e.slug].bottom_line
+        return e.detail
 
     def _scores(self, q: str) -> dict[int, float]:
         """Entry index -> score: exact 100, prefix 60-80, word prefix 60, inside 50,
@@ -198,7 +201,7 @@ class SearchIndex:
                         "kind": e.kind,
                         "slug": e.slug,
                         "title": e.title,
-                        "detail": e.detail,
+                        "detail": self._detail(e),
                         "score": round(score, 2),
                     }
                 )

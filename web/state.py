@@ -210,12 +210,12 @@ class SiteState:
         by how connected their two topics are (the sum of both topics' comparison
         counts, then slug) and the best-connected one of each domain (``featured``)."""
         tg = self.tg
-        degree = {t: len(tg.comparisons_of(t)) for t in tg.topics}
+        degree = {t: tg.comparison_count(t) for t in tg.topics}
 
         def connected(c) -> int:
             return degree[c.a.topic] + degree[c.b.topic]
 
-        ranked = sorted(tg.comparisons.values(), key=lambda c: (-connected(c), c.slug))
+        ranked = sorted(tg.heads.values(), key=lambda c: (-connected(c), c.slug))
         featured, seen = [], set()
         for c in ranked:
             domain = tg.topics[c.a.topic].domain
@@ -263,7 +263,7 @@ def compared_sets(tg: TopicGraph) -> list[tuple[str, ...]]:
     larger ones, so every set is found once (networkx's clique enumeration found the
     same sets at 2.5 s for 10k topics / 100k comparisons, most of it bookkeeping)."""
     above: dict[str, set[str]] = {}
-    for c in tg.comparisons.values():
+    for c in tg.heads.values():
         a, b = sorted(c.topics)
         above.setdefault(a, set()).add(b)
     smallest, largest = min(SET_SIZES), max(SET_SIZES)
