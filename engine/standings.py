@@ -154,7 +154,7 @@ def compare_set(engine: Engine, topics: list[str]) -> dict:
     pairs = []
     for a, b in combinations(topics, 2):
         slug = canonical_slug(a, b)
-        c = tg.comparisons.get(slug)
+        c = tg.heads.get(slug)
         if c is None:
             pairs.append(
                 {"slug": slug, "topics": [a, b], "compared": False, "gap": gap(engine, a, b)}

@@ -72,12 +72,20 @@ def _other_format(data: bytes) -> bool:
 
 def to_json(tg: TopicGraph) -> bytes:
     """Everything a TopicGraph was built from, as UTF-8 JSON."""
-    doc = {
-        "format": SNAPSHOT_FORMAT,
+    doc = _document(tg, SNAPSHOT_FORMAT)
+    doc["comparisons"] = _COMPARISONS.dump_python(
+        dict(tg.comparisons), mode="json", exclude_defaults=True
+    )
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _document(tg: TopicGraph, format: int) -> dict:
+    """Everything but the comparisons, as JSON-ready data."""
+    return {
+        "format": format,
         "version": tg.version,
         "folder": str(tg.folder) if tg.folder is not None else None,
         "topics": _TOPICS.dump_python(tg.topics, mode="json", exclude_defaults=True),
-        "comparisons": _COMPARISONS.dump_python(tg.comparisons, mode="json", exclude_defaults=True),
         # only what tags.yaml said; tag membership is rebuilt from the topics
         "tags": {
             slug: {"name": tag.name, "description": tag.description}
@@ -88,7 +96,6 @@ def to_json(tg: TopicGraph) -> bytes:
         "files": tg.sources,
         "warnings": [p.to_dict() for p in tg.warnings],
     }
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def from_json(data: bytes) -> TopicGraph:
@@ -157,14 +164,8 @@ def write(folder: Path, tg: TopicGraph) -> None:
         offsets.append(offsets[-1] + len(line))
         heads.append((slug, c.a.topic, c.b.topic, c.pick, c.weight))
     body = b"".join(lines)
-    doc = json.loads(to_json(tg))
-    del doc["comparisons"]
-    doc.update(
-        format=FOLDER_FORMAT,
-        heads=heads,
-        offsets=offsets,
-        comparisons_sha256=hashlib.sha256(body).hexdigest(),
-    )
+    doc = _document(tg, FOLDER_FORMAT)
+    doc.update(heads=heads, offsets=offsets, comparisons_sha256=_digest(body, heads, offsets))
     (folder / COMPARISONS_FILE).write_bytes(body)
     (folder / CONTENT_FILE).write_bytes(
         json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
@@ -182,9 +183,9 @@ def read(folder: Path) -> TopicGraph:
     except (ValidationError, TypeError) as exc:
         raise SnapshotError(f"damaged content snapshot ({type(exc).__name__})") from None
     lines = _map(folder / COMPARISONS_FILE)
-    if hashlib.sha256(lines).hexdigest() != doc.comparisons_sha256:
-        raise SnapshotError("damaged content snapshot (its comparisons do not match)")
     offsets, topics = doc.offsets, doc.topics
+    if _digest(lines, doc.heads, offsets) != doc.comparisons_sha256:
+        raise SnapshotError("damaged content snapshot (its comparisons do not match)")
     if len(offsets) != len(doc.heads) + 1 or offsets[0] != 0 or offsets[-1] != len(lines):
         raise SnapshotError("damaged content snapshot (line offsets)")
     heads: dict[str, ComparisonHead] = {}
@@ -200,6 +201,7 @@ def read(folder: Path) -> TopicGraph:
             or pick not in (a, b, NO_PICK)
             or not 0 < weight <= 1
             or offsets[i + 1] <= offsets[i]
+            or lines[offsets[i + 1] - 1] != 10  # each line ends where the next begins
         ):
             raise SnapshotError(f"damaged content snapshot (comparison {slug!r})")
         heads[slug] = ComparisonHead(a, b, pick, weight)
@@ -224,6 +226,13 @@ def read(folder: Path) -> TopicGraph:
         sources=doc.files,
         warnings=warnings,
     )
+
+
+def _digest(lines, heads, offsets) -> str:
+    """One SHA-256 over the lines file and the heads and offsets that index it."""
+    digest = hashlib.sha256(lines)
+    digest.update(json.dumps([heads, offsets], separators=(",", ":")).encode())
+    return digest.hexdigest()
 
 
 def _map(path: Path):

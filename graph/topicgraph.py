@@ -352,7 +352,7 @@ class TopicGraph:
     def record(self, slug: str) -> dict:
         """Wins, losses and undecided comparisons of one topic."""
         wins = losses = ties = 0
-        for comp in self.comparisons_of(slug):
+        for comp in self.heads_of(slug):
             if comp.pick == NO_PICK:
                 ties += 1
             elif comp.pick == slug:

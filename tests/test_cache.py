@@ -257,6 +257,20 @@ def test_a_warm_state_reads_comparison_texts_only_for_the_pages_served(mini, cac
     assert dict(lazy) == cold.tg.comparisons  # every comparison, parsed, as loaded
 
 
+def test_a_process_keeps_only_its_most_recently_read_comparisons(mini, cache_dir, monkeypatch):
+    from pickgraph.graph.lazy import LazyComparisons
+
+    monkeypatch.setattr(LazyComparisons, "KEEP", 2)
+    SiteState.from_folder(mini.root)
+    lazy = SiteState.from_folder(mini.root).tg.comparisons
+    slugs = list(lazy)
+    first = [lazy[s] for s in slugs]
+    assert len(lazy._recent) == 2 and list(lazy._recent) == slugs[-2:]
+    assert lazy.parsed == len(slugs)
+    assert lazy[slugs[-1]] is first[-1] and lazy.parsed == len(slugs)  # kept: no parse
+    assert lazy[slugs[0]] == first[0] and lazy.parsed == len(slugs) + 1  # dropped: parsed
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -264,6 +278,9 @@ def test_a_warm_state_reads_comparison_texts_only_for_the_pages_served(mini, cac
         "a head whose pick is neither side",
         "a head naming an unknown topic",
         "offsets that do not end at the file's end",
+        "an interior offset moved by a byte",
+        "a head whose weight differs from its line",
+        "a head with its sides swapped",
     ],
 )
 def test_a_damaged_lines_file_or_head_is_refused_and_rebuilt(mini, cache_dir, damage, caplog):
@@ -279,8 +296,15 @@ def test_a_damaged_lines_file_or_head_is_refused_and_rebuilt(mini, cache_dir, da
             doc["heads"][0][3] = "kafka"
         elif damage == "a head naming an unknown topic":
             doc["heads"][0][1] = "nosuchtopic"
-        else:
+        elif damage == "offsets that do not end at the file's end":
             doc["offsets"][-1] += 1
+        elif damage == "an interior offset moved by a byte":
+            doc["offsets"][1] += 1
+        elif damage == "a head whose weight differs from its line":
+            doc["heads"][0][4] = 0.25
+        else:
+            head = doc["heads"][0]
+            head[1], head[2] = head[2], head[1]
         content.write_text(json.dumps(doc))
     with caplog.at_level(logging.WARNING, logger="pickgraph"):
         state = SiteState.from_folder(mini.root)

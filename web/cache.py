@@ -43,7 +43,7 @@ __all__ = ["StateCache", "content_signature", "package_version"]
 log = logging.getLogger("pickgraph")
 
 # Bump when an entry's layout changes.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 # The current entry and the one before it (a quick way back after a bad edit).
 KEEP_PER_FOLDER = 2
 # Across every content folder sharing the cache (each entry is a few MB per 1k pages).

@@ -187,13 +187,14 @@ def set_entity(state: SiteState, slug: str) -> schemas.SetEntity:
     tg = state.tg
     found = compare_set(state.recommender.engine, slug.split("-vs-"))
     members = set(found["topics"])
+    among = [tg.comparisons[h.slug] for h in tg.comparisons_among(members)]
     topics = []
     for t in found["topics"]:
         values = fact_values(tg.topics[t])
         lines = []
-        for c in tg.comparisons_of(t):
-            other = c.other(t)
-            if other in members:
+        for c in among:
+            if t in c.topics:
+                other = c.other(t)
                 side = c.a if c.a.topic == t else c.b
                 lines.append(
                     schemas.ChooseIf(
