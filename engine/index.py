@@ -31,13 +31,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from pickgraph.graph import TopicGraph
 from pickgraph.graph.errors import BadRequest, PickgraphError
 
 from .candidates import CANDIDATES, MAX_LIMIT, PageCandidates
 from .core import Engine
-from .features import FEATURE_PPR, FEATURES, FEATURES_VERSION, PPR_FLOOR
+from .features import FEATURE_PPR, FEATURES, FEATURES_VERSION, PPR_FLOOR, FeatureSpace
 from .methods import DEFAULT_METHOD, LearnedRanker
 from .pagemodel import PAGE_WEIGHTS, page_model
 from .ranker import TRAINING, LinearModel
@@ -64,7 +65,7 @@ PUSH_TOLERANCE = 3e-6
 BATCH = 16
 DENSE_BATCH = 64
 # Bump when the saved layout or the meaning of its arrays changes.
-FORMAT = 4
+FORMAT = 5
 
 
 @dataclass
@@ -179,6 +180,12 @@ class SuggestionIndex:
             # the topic ranker it was built with, so that a process loading it answers
             # ad-hoc queries without fitting the ranker again (seconds at 10k topics)
             header["topic_model"] = LearnedRanker.model(self.engine).to_json_dict()
+            # and the topics' TF-IDF rows its text feature reads, so that a loading
+            # process need not import scikit-learn to build them again (over a second)
+            text = FeatureSpace.of(self.engine).text_vectors
+            for part in _TEXT_PARTS:
+                np.save(tmp / f"text_vectors.{part}.npy", getattr(text, part), allow_pickle=False)
+            header["text_vectors_shape"] = list(text.shape)
             (tmp / "header.json").write_text(json.dumps(header, indent=1))
             if folder.exists():
                 shutil.rmtree(folder)
@@ -231,15 +238,45 @@ class SuggestionIndex:
         try:
             model = LinearModel.from_json_dict(header["topic_model"])
             stats = dict(header.get("stats") or {})
-        except (KeyError, TypeError, ValueError):
+            text = _load_text_vectors(folder, header["text_vectors_shape"], n, mode)
+        except (KeyError, TypeError, ValueError, OSError):
             return None
         # the engine's ranker is the one the index was built with: installed if the
         # engine has none yet, and an engine with another one cannot use this index
         if model.names != FEATURES or LearnedRanker.install(engine, model) != model:
             return None
+        space = FeatureSpace.of(engine)
+        if "text_vectors" not in vars(space):  # as functools.cached_property keeps it
+            space.__dict__["text_vectors"] = text
         index = cls(engine, engine.tg.version, **lists)
         index.stats = stats
         return index
+
+
+_TEXT_PARTS = ("data", "indices", "indptr")
+
+
+def _load_text_vectors(folder: Path, shape, n_topics: int, mode) -> sp.csr_matrix:
+    """The saved TF-IDF rows, checked to be a well-formed CSR matrix with a row per
+    topic (ValueError otherwise)."""
+    rows, cols = (int(x) for x in shape)
+    data, indices, indptr = (
+        np.load(folder / f"text_vectors.{part}.npy", mmap_mode=mode, allow_pickle=False)
+        for part in _TEXT_PARTS
+    )
+    if (
+        rows != n_topics
+        or cols < 0
+        or indptr.shape != (rows + 1,)
+        or indptr[0] != 0
+        or indptr[-1] != len(data)
+        or len(indices) != len(data)
+        or (len(indptr) > 1 and np.any(np.diff(indptr) < 0))
+        or (len(indices) and (indices.min() < 0 or indices.max() >= cols))
+        or data.dtype != np.float64
+    ):
+        raise ValueError("damaged text vectors")
+    return sp.csr_matrix((data, indices, indptr), shape=(rows, cols))
 
 
 def index_signature() -> dict:

@@ -311,3 +311,28 @@ def test_a_damaged_lines_file_or_head_is_refused_and_rebuilt(mini, cache_dir, da
     assert state.from_cache is False
     assert "damaged content snapshot" in caplog.text
     assert SiteState.from_folder(mini.root).from_cache is True  # rebuilt, and good again
+
+
+def test_a_warm_start_takes_the_text_vectors_from_the_index_without_scikit_learn(mini, cache_dir):
+    """The topics' TF-IDF rows are saved with the index: a warm start uses them as
+    they were computed, and so never imports scikit-learn (over a second of start-up)."""
+    import subprocess
+    import sys
+
+    from pickgraph.engine.features import FeatureSpace
+    from pickgraph.engine.suggest import Recommender
+
+    cold = SiteState.from_folder(mini.root)
+    warm = SiteState.from_folder(mini.root).prepare()
+    assert warm.from_cache is True
+    fresh = FeatureSpace(Recommender(cold.tg).engine).text_vectors
+    loaded = FeatureSpace.of(warm.recommender.engine).text_vectors
+    assert loaded.shape == fresh.shape and (loaded != fresh).nnz == 0
+    code = (
+        "import sys; from pickgraph.web.state import SiteState; "
+        f"s = SiteState.from_folder({str(mini.root)!r}).prepare(); "
+        "s.recommender.for_topics(['redis', 'mysql']); "
+        "print(s.from_cache, 'sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False"]

@@ -272,7 +272,7 @@ def test_index_round_trips_and_refuses_other_content(tmp_path, mini, monkeypatch
     index = build_index(tg)
     path = tmp_path / "index"
     index.save(path)
-    assert sorted(p.suffix for p in path.iterdir()) == [".json"] + [".npy"] * 12
+    assert sorted(p.suffix for p in path.iterdir()) == [".json"] + [".npy"] * 15
     e = Engine(tg)
     back = type(index).load(path, e)
     assert back is not None
