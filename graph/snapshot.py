@@ -1,15 +1,18 @@
-"""A loaded TopicGraph as plain JSON, and back: data only, never code.
+"""A loaded TopicGraph on disk, and back: data only, never code.
 
 The site keeps a built content version on disk so that a restart on unchanged content
-skips parsing: ``write`` and ``read`` (a folder, the comparisons' texts read on demand;
-see ``graph.lazy``), ``to_json`` and ``from_json`` (one document, read whole). What is
-read back is validated by the same strict models as the YAML, so a damaged or planted
-file can at worst be refused, never run.
+skips parsing: ``write`` puts a graph in a folder and ``read`` brings it back, with the
+comparisons' texts read on demand (``graph.lazy``). What is read back is validated by
+the same strict models as the YAML, so a damaged or planted file can at worst be
+refused, never run. ``to_json`` renders a whole graph as one JSON document.
 
+>>> import tempfile
 >>> from pickgraph import graph
 >>> tg = graph.load()
->>> again = from_json(to_json(tg))
->>> again.version == tg.version and again.comparisons == tg.comparisons
+>>> with tempfile.TemporaryDirectory() as folder:
+...     write(Path(folder), tg)
+...     again = read(Path(folder))
+...     again.version == tg.version and again.comparisons == tg.comparisons
 True
 """
 
@@ -28,61 +31,38 @@ from .lazy import LazyComparisons
 from .model import NO_PICK, Comparison, ComparisonHead, DomainInfo, TagInfo, Topic, canonical_slug
 from .topicgraph import TopicGraph
 
-__all__ = ["SNAPSHOT_FORMAT", "SnapshotError", "from_json", "read", "to_json", "write"]
+__all__ = ["FOLDER_FORMAT", "SnapshotError", "read", "to_json", "write"]
 
-# Bump when the shape below changes: older snapshots are then refused, not misread.
-SNAPSHOT_FORMAT = 1
+# A cache entry's content as two files: ``content.json`` (everything but the
+# comparisons' texts, with each comparison's head and where its line starts) and
+# ``comparisons.jsonl`` (one comparison per line, in slug order, read on demand).
+# Bump when either changes shape: older entries are then refused, not misread.
+FOLDER_FORMAT = 1
+CONTENT_FILE = "content.json"
+COMPARISONS_FILE = "comparisons.jsonl"
 
 _TOPICS = TypeAdapter(dict[str, Topic])
 _COMPARISONS = TypeAdapter(dict[str, Comparison])
 _DOMAINS = TypeAdapter(dict[str, DomainInfo])
 
 
-class _Document(BaseModel):
-    """A whole snapshot, validated in one pass by pydantic-core's own JSON parser
-    (at 100k comparisons a third faster than ``json.loads`` and then validating)."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    format: Literal[SNAPSHOT_FORMAT]  # type: ignore[valid-type]
-    version: str
-    folder: str | None
-    topics: dict[str, Topic]
-    comparisons: dict[str, Comparison]
-    tags: dict[str, TagInfo]
-    domains: dict[str, DomainInfo]
-    aliases: dict[str, str]
-    files: dict[str, str]
-    warnings: list[dict[str, str | int]]
-
-
 class SnapshotError(PickgraphError):
     """A snapshot that is not one this version of pickgraph wrote."""
 
 
-def _other_format(data: bytes) -> bool:
-    """Whether ``data`` is a JSON document without this snapshot format's mark (rather
-    than a damaged one)."""
-    try:
-        doc = json.loads(data)
-    except ValueError:
-        return False
-    return not isinstance(doc, dict) or doc.get("format") != SNAPSHOT_FORMAT
-
-
 def to_json(tg: TopicGraph) -> bytes:
-    """Everything a TopicGraph was built from, as UTF-8 JSON."""
-    doc = _document(tg, SNAPSHOT_FORMAT)
+    """Everything a TopicGraph was built from, as one UTF-8 JSON document."""
+    doc = _document(tg)
     doc["comparisons"] = _COMPARISONS.dump_python(
         dict(tg.comparisons), mode="json", exclude_defaults=True
     )
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _document(tg: TopicGraph, format: int) -> dict:
+def _document(tg: TopicGraph) -> dict:
     """Everything but the comparisons, as JSON-ready data."""
     return {
-        "format": format,
+        "format": FOLDER_FORMAT,
         "version": tg.version,
         "folder": str(tg.folder) if tg.folder is not None else None,
         "topics": _TOPICS.dump_python(tg.topics, mode="json", exclude_defaults=True),
@@ -96,44 +76,6 @@ def _document(tg: TopicGraph, format: int) -> dict:
         "files": tg.sources,
         "warnings": [p.to_dict() for p in tg.warnings],
     }
-
-
-def from_json(data: bytes) -> TopicGraph:
-    """The TopicGraph ``to_json`` wrote; SnapshotError if it is not such a document."""
-    try:
-        doc = _Document.model_validate_json(data)
-        warnings = [Problem(**p) for p in doc.warnings]  # type: ignore[arg-type]
-    except (ValidationError, TypeError) as exc:
-        if _other_format(data):
-            raise SnapshotError("not a pickgraph content snapshot of this format") from None
-        raise SnapshotError(f"damaged content snapshot ({type(exc).__name__})") from None
-    topics, comparisons, aliases = doc.topics, doc.comparisons, doc.aliases
-    for slug, comp in comparisons.items():
-        if comp.slug != slug or comp.a.topic not in topics or comp.b.topic not in topics:
-            raise SnapshotError(f"damaged content snapshot (comparison {slug!r})")
-    for alias, slug in aliases.items():
-        if slug not in topics:
-            raise SnapshotError(f"damaged content snapshot (alias {alias!r})")
-    return TopicGraph(
-        topics=topics,
-        comparisons=comparisons,
-        tag_info=doc.tags,
-        domains=doc.domains,
-        aliases=aliases,
-        folder=Path(doc.folder) if doc.folder is not None else None,
-        version=doc.version,
-        sources=doc.files,
-        warnings=warnings,
-    )
-
-
-# ---------------------------------------------------------------- folder layout
-# A cache entry's content as two files: ``content.json`` (everything but the
-# comparisons' texts, with each comparison's head and where its line starts) and
-# ``comparisons.jsonl`` (one comparison per line, in slug order, read on demand).
-FOLDER_FORMAT = 1
-CONTENT_FILE = "content.json"
-COMPARISONS_FILE = "comparisons.jsonl"
 
 
 class _FolderDocument(BaseModel):
@@ -164,7 +106,7 @@ def write(folder: Path, tg: TopicGraph) -> None:
         offsets.append(offsets[-1] + len(line))
         heads.append((slug, c.a.topic, c.b.topic, c.pick, c.weight))
     body = b"".join(lines)
-    doc = _document(tg, FOLDER_FORMAT)
+    doc = _document(tg)
     doc.update(heads=heads, offsets=offsets, comparisons_sha256=_digest(body, heads, offsets))
     (folder / COMPARISONS_FILE).write_bytes(body)
     (folder / CONTENT_FILE).write_bytes(

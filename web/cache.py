@@ -132,6 +132,11 @@ class StateCache:
         key = json.dumps([self._expected(folder), content_signature(folder)], sort_keys=True)
         return self.base / f"state-{hashlib.sha256(key.encode()).hexdigest()[:32]}"
 
+    def holds(self, folder: Path) -> bool:
+        """Whether an entry for ``folder`` as it is now is in place (not whether it
+        would pass every check on reading)."""
+        return self.entry(folder).exists()
+
     def _usable(self, create: bool) -> bool:
         try:
             if create:

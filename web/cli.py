@@ -71,7 +71,7 @@ def cmd_cache_fill(args) -> int:
     if settings.cache is None:
         raise PickgraphError("the start-up cache is turned off (PICKGRAPH_CACHE is empty)")
     state = SiteState.from_settings(settings)
-    if not StateCache(settings.cache).entry(settings.content).exists():
+    if not StateCache(settings.cache).holds(settings.content):
         # writing an entry is never fatal to a server; here it is the whole point
         raise PickgraphError(
             f"could not write the cache entry in {settings.cache} (the line above says why)"

@@ -74,7 +74,7 @@ class PickgraphServer(BaseApplication):
         self.options = options
         self.watch = watch
         # ContentError: nothing starts. Large uncached content is served at once, its
-        # index built in the background (``_build_index``) and loaded by a reload.
+        # index built in the background (``_start_builder``) and loaded by a reload.
         self.state = SiteState.from_settings(settings, defer_index=True)
         # the feedback schema is made (or migrated) once, here, before any worker
         # exists; a database that cannot be opened stops the start with its reason
@@ -172,7 +172,7 @@ class PickgraphServer(BaseApplication):
             return
         # Success is the entry being there, not the exit code alone: the arbiter reaps
         # any child that exits, and then the code reads 0 whatever it was.
-        written = StateCache(self.settings.cache).entry(Path(self.content)).exists()
+        written = StateCache(self.settings.cache).holds(Path(self.content))
         if proc.returncode != 0 or not written:
             lines = [line for line in (err or "").splitlines() if line.startswith("pickgraph")]
             arbiter.log.error(

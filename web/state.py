@@ -136,12 +136,11 @@ class SiteState:
             if defer_index and cache is not None and pages >= settings.defer_index_from:
                 state = cls(tg, build_seconds=time.perf_counter() - start, on_demand=True)
                 state.index_pending = True
-                state.responses = ResponseCache(settings.response_cache_bytes)
-                return state
-            index = build_index(tg)
-            state = cls(tg, index, time.perf_counter() - start)
-            if cache is not None:
-                cache.save(path, tg, index)
+            else:
+                index = build_index(tg)
+                state = cls(tg, index, time.perf_counter() - start)
+                if cache is not None:
+                    cache.save(path, tg, index)
         state.responses = ResponseCache(settings.response_cache_bytes)
         return state
 
@@ -261,7 +260,7 @@ def compared_sets(tg: TopicGraph) -> list[tuple[str, ...]]:
     """Every set of 3-5 topics whose pairs have all been compared, each as its slugs
     in sorted order: each set grown from its smallest slug through neighbours with
     larger ones, so every set is found once (networkx's clique enumeration found the
-    same sets at 2.5 s for 10k topics / 100k comparisons, most of it bookkeeping)."""
+    same sets in 5.5 s for 10k topics / 100k comparisons, against 0.26 s)."""
     above: dict[str, set[str]] = {}
     for c in tg.heads.values():
         a, b = sorted(c.topics)
