@@ -304,14 +304,18 @@ def stored_clicks(url: str) -> int:
         store.engine.dispose()
 
 
-def _get(port: int, path: str) -> None:
+def _get(port: int, path: str) -> bytes:
+    """The body of a 200 answer to GET ``path``; anything else ends the benchmark."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("GET", path)
-    response = conn.getresponse()
-    response.read()
-    conn.close()
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
     if response.status != 200:
         raise SystemExit(f"GET {path} answered {response.status}: nothing to measure")
+    return body
 
 
 def serving_memory(proc) -> dict:
@@ -359,12 +363,7 @@ def worker_cost(folder: Path | None, cache: Path, paths: list[str]) -> dict:
 
 
 def _index_state(port: int) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request("GET", "/healthz")
-        return json.loads(conn.getresponse().read())["index"]
-    finally:
-        conn.close()
+    return json.loads(_get(port, "/healthz"))["index"]
 
 
 def _building(proc) -> bool:
