@@ -55,21 +55,59 @@ def test_hits_on_unchanged_content_and_misses_on_any_change(mini, cache_dir, mon
     assert SiteState.from_folder(mini.root).from_cache is False
 
 
-def test_entry_from_another_content_version_under_the_same_key_is_refused(mini, cache_dir, caplog):
+def test_a_file_rewritten_with_its_old_size_and_time_misses_the_entry(mini, cache_dir):
     SiteState.from_folder(mini.root)
     entry = entries(cache_dir)[0]
-    # Same names, sizes and times (the key), other bytes: the key cannot tell them
-    # apart, the content version in the header can.
+    # Same name, size and modification time, other bytes: the change time (which no
+    # user can set back) and so the entry's name differ; the old entry is not served.
     path = mini.root / "topics/redis.yaml"
     st = path.stat()
     text = path.read_text().replace("name: Redis", "name: Redix")
     path.write_text(text)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-    assert StateCache.default().entry(mini.root) == entry
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    assert StateCache.default().entry(mini.root) != entry
+    state = SiteState.from_folder(mini.root)
+    assert state.from_cache is False and state.tg.topic("redis").name == "Redix"
+
+
+def test_an_entry_under_another_name_is_refused(mini, cache_dir, caplog):
+    """A warm start trusts an entry's name for the files' state, so an entry moved
+    (or planted) under the name of the folder as it is now must not be served."""
+    SiteState.from_folder(mini.root)
+    old = entries(cache_dir)[0]
+    mini.replace("topics/redis.yaml", "name: Redis", "name: Redix")
+    now = StateCache.default().entry(mini.root)
+    assert now != old
+    old.rename(now)
     with caplog.at_level(logging.WARNING, logger="pickgraph"):
         state = SiteState.from_folder(mini.root)
     assert state.from_cache is False and state.tg.topic("redis").name == "Redix"
-    assert "built from content" in caplog.text
+    assert "not as this entry" in caplog.text
+    assert SiteState.from_folder(mini.root).from_cache is True
+
+
+def test_content_edited_during_a_build_is_not_cached_under_its_new_name(
+    mini, cache_dir, monkeypatch, caplog
+):
+    import pickgraph.web.state as state_module
+
+    real = state_module.graph.load
+
+    def load_then_edit(folder, *args, **kwargs):
+        tg = real(folder, *args, **kwargs)
+        mini.replace("topics/redis.yaml", "name: Redis", "name: Redix")  # an editor saves
+        return tg
+
+    monkeypatch.setattr(state_module.graph, "load", load_then_edit)
+    with caplog.at_level(logging.WARNING, logger="pickgraph"):
+        first = SiteState.from_folder(mini.root)
+    assert first.tg.topic("redis").name == "Redis"  # what was read, served this once
+    assert entries(cache_dir) == [] and "files changed while it was read" in caplog.text
+    monkeypatch.setattr(state_module.graph, "load", real)
+    again = SiteState.from_folder(mini.root)
+    assert again.from_cache is False and again.tg.topic("redis").name == "Redix"
+    assert SiteState.from_folder(mini.root).tg.topic("redis").name == "Redix"
 
 
 class _Boom:

@@ -218,7 +218,15 @@ def _walk_signature(folder) -> tuple:
             if not name.startswith("."):
                 path = os.path.join(root, name)
                 st = os.stat(path)
-                out.append((os.path.relpath(path, folder), st.st_size, st.st_mtime_ns))
+                out.append(
+                    (
+                        os.path.relpath(path, folder),
+                        st.st_size,
+                        st.st_mtime_ns,
+                        st.st_ctime_ns,
+                        st.st_ino,
+                    )
+                )
     return tuple(out)
 
 
@@ -236,6 +244,6 @@ def test_content_signature_equals_a_walk_of_the_folder(mini, tmp_path):
     (root / "linked").symlink_to(elsewhere, target_is_directory=True)
     found = content_signature(root)
     assert found == _walk_signature(root)
-    names = [name for name, _, _ in found]
+    names = [row[0] for row in found]
     assert "comparisons/deeper/a.txt" in names and "zzz.txt" in names
     assert not any(n.startswith(".") or "/." in n or n.startswith("linked") for n in names)

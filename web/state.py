@@ -126,7 +126,9 @@ class SiteState:
         start = time.perf_counter()
         path = settings.content
         cache = StateCache(settings.cache) if settings.cache is not None else None
-        found = cache.load(path) if cache is not None else None
+        # named before the files are read, so that an edit during the build is seen
+        entry = cache.entry(path) if cache is not None else None
+        found = cache.load(path, entry) if cache is not None else None
         if found is not None:
             state = cls(*found, build_seconds=time.perf_counter() - start)
             state.from_cache = True
@@ -140,7 +142,7 @@ class SiteState:
                 index = build_index(tg)
                 state = cls(tg, index, time.perf_counter() - start)
                 if cache is not None:
-                    cache.save(path, tg, index)
+                    cache.save(path, tg, index, entry)
         state.responses = ResponseCache(settings.response_cache_bytes)
         return state
 
