@@ -426,6 +426,22 @@ def test_search_for_several_topics_lists_each_of_them(client, query, topics, com
     assert data["comparisons"][0]["slug"] == comparison
 
 
+def test_search_names_each_comparison_by_its_title(bundled):
+    """The index puts comparison titles together from their topics' names; they must
+    be the titles pages show, and found in their normal form."""
+    from pickgraph.web.search import SearchIndex, _norm
+
+    index = SearchIndex(bundled)
+    found = {e.slug: e for e in index.entries if e.kind == "comparison"}
+    assert sorted(found) == sorted(bundled.heads)
+    for slug, entry in found.items():
+        title = bundled.title(slug)
+        assert entry.title == title
+        assert set(entry.names) == {_norm(title), slug, slug.replace("-", " ")}
+    # names with symbols keep them in their normal form (C#, C++, Node.js)
+    assert "c# vs java" in found["csharp-vs-java"].names
+
+
 def test_short_query_parts_are_not_guessed(client):
     # "cd" is one letter off "cdk" (AWS CDK): a short part must be a name, not a guess
     data = client.get("/search.json?q=ci cd").get_json()
