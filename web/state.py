@@ -8,10 +8,12 @@ reference; nothing is ever mutated in place.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -82,6 +84,21 @@ class ResponseCache:
                 self.bytes -= self._cost(k, v)
 
 
+@contextmanager
+def _collector_paused():
+    """Loading a state makes hundreds of thousands of objects and frees almost none, so
+    the cyclic collector's passes over the growing heap find nothing; at 10k topics they
+    took a second of a two-second warm load. A server freezes the loaded heap anyway
+    (``serve._freeze_heap``)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class SiteState:
     """One content version, ready to serve."""
 
@@ -123,6 +140,11 @@ class SiteState:
         suggestions on demand and says so (``index_pending``), and the caller builds
         the index elsewhere (``pickgraph cache fill``) and reloads.
         """
+        with _collector_paused():
+            return cls._from_settings(settings, defer_index)
+
+    @classmethod
+    def _from_settings(cls, settings: Settings, defer_index: bool) -> SiteState:
         start = time.perf_counter()
         path = settings.content
         cache = StateCache(settings.cache) if settings.cache is not None else None
@@ -157,8 +179,10 @@ class SiteState:
         and so copy into the worker, the memory of every comparison; docs/performance.md
         has the figures). The rankings and "best of" lists of single tags are still
         computed on demand, from the comparisons among their topics only."""
-        self.recommender.prepare()
-        _ = self.best_tags, self.sets_by_pair, self.home_lists, self.domain_topics, self.counts
+        with _collector_paused():
+            self.recommender.prepare()
+            _ = self.best_tags, self.sets_by_pair, self.home_lists, self.domain_topics
+            _ = self.counts
         return self
 
     def rankings(self, tag: str | None = None) -> list[dict]:
