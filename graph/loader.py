@@ -199,15 +199,20 @@ def _draft(parsed: ParsedFile, path: str) -> tuple[bool, list[Problem]]:
     return False, [_problem(path, parsed, ("draft",), message, "wrong-type")]
 
 
-def _topic_problems(topic: Topic, parsed: ParsedFile, path: str, stem: str) -> list[Problem]:
+def _topic_problems(
+    topic: Topic, parsed: ParsedFile, path: str, stem: str, lint_text: bool = True
+) -> list[Problem]:
     if stem == topic.slug:
         return []
     message = f"slug {topic.slug!r} does not match the file name; name the file {topic.slug}.yaml"
     return [_problem(path, parsed, ("slug",), message, "file-name")]
 
 
-def _comparison_problems(comp: Comparison, parsed: ParsedFile, path: str, stem: str):
-    """Checks of one comparison that need no other file, lint included."""
+def _comparison_problems(
+    comp: Comparison, parsed: ParsedFile, path: str, stem: str, lint_text: bool = True
+):
+    """Checks of one comparison that need no other file, lint included unless
+    ``lint_text`` is false."""
     a, b = comp.a.topic, comp.b.topic
     problems = []
     if a == b:
@@ -226,8 +231,9 @@ def _comparison_problems(comp: Comparison, parsed: ParsedFile, path: str, stem: 
         message = "no_pick_reason is only for comparisons with pick: none"
         loc = ("no_pick_reason",)
         problems.append(_problem(path, parsed, loc, message, "unexpected-field", at_key=True))
-    for loc, code, message in lint.comparison_text_issues(comp):
-        problems.append(_problem(path, parsed, loc, message, code, "warning"))
+    if lint_text:
+        for loc, code, message in lint.comparison_text_issues(comp):
+            problems.append(_problem(path, parsed, loc, message, code, "warning"))
     return problems
 
 
@@ -238,7 +244,9 @@ _FILE_KINDS = {
 }
 
 
-def _check_file(kind: str, parsed: ParsedFile, raw: bytes, path: str) -> FileResult:
+def _check_file(
+    kind: str, parsed: ParsedFile, raw: bytes, path: str, lint_text: bool = True
+) -> FileResult:
     """One parsed topic or comparison file checked on its own (other files come later)."""
     stem = os.path.basename(path)[: -len(".yaml")]
     digest = hashlib.sha256(raw).digest()
@@ -252,7 +260,7 @@ def _check_file(kind: str, parsed: ParsedFile, raw: bytes, path: str) -> FileRes
         model, errs = _model_problems(cls, parsed.data, parsed, path)
         problems += errs
     if model is not None:
-        problems += checks(model, parsed, path, stem)
+        problems += checks(model, parsed, path, stem, lint_text)
     return FileResult(path, stem, model, problems, digest)
 
 
@@ -267,18 +275,18 @@ def check_comparison_bytes(raw: bytes, path: str) -> FileResult:
     return _check_file("comparison", parse_yaml(raw, path), raw, path)
 
 
-def read_file(kind: str, path: str, limit: int) -> FileResult:
+def read_file(kind: str, path: str, limit: int, lint_text: bool = True) -> FileResult:
     """Read and check one topic or comparison file (cross-file checks come later)."""
     parsed, raw = _parse_file(path, limit)
-    return _check_file(kind, parsed, raw, path)
+    return _check_file(kind, parsed, raw, path, lint_text)
 
 
-def _read_chunk(args: tuple[str, list[str], int]) -> list[FileResult]:
-    kind, paths, limit = args
+def _read_chunk(args: tuple[str, list[str], int, bool]) -> list[FileResult]:
+    kind, paths, limit, lint_text = args
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return [read_file(kind, p, limit) for p in paths]
+        return [read_file(kind, p, limit, lint_text) for p in paths]
     finally:
         if enabled:
             gc.enable()
@@ -311,7 +319,7 @@ def _nested_model(annotation) -> type[BaseModel] | None:
     return None
 
 
-def _read_packed(args: tuple[str, list[str], int]) -> list[tuple]:
+def _read_packed(args: tuple[str, list[str], int, bool]) -> list[tuple]:
     return [
         (r.path, r.stem, _pack_model(r.model), r.problems, r.digest, r.draft)
         for r in _read_chunk(args)
@@ -336,7 +344,7 @@ def _pool_context():
     return None
 
 
-def _read_all(kind: str, paths: list[str], limit: int) -> list[FileResult]:
+def _read_all(kind: str, paths: list[str], limit: int, lint_text: bool) -> list[FileResult]:
     """Read files in order, over all cores when there are many of them.
 
     The calling process reads the first share itself while worker processes read the
@@ -345,13 +353,15 @@ def _read_all(kind: str, paths: list[str], limit: int) -> list[FileResult]:
     cores = min(os.cpu_count() or 1, 8)
     context = _pool_context()
     if len(paths) < PARALLEL_MIN_FILES or cores < 2 or context is None:
-        return _read_chunk((kind, paths, limit))
+        return _read_chunk((kind, paths, limit, lint_text))
     cls = _FILE_KINDS[kind][0]
     own = len(paths) // cores
-    chunks = [(kind, paths[i : i + _CHUNK], limit) for i in range(own, len(paths), _CHUNK)]
+    chunks = [
+        (kind, paths[i : i + _CHUNK], limit, lint_text) for i in range(own, len(paths), _CHUNK)
+    ]
     with ProcessPoolExecutor(cores - 1, mp_context=context) as pool:
         pending = pool.map(_read_packed, chunks)
-        results = _read_chunk((kind, paths[:own], limit))
+        results = _read_chunk((kind, paths[:own], limit, lint_text))
         for chunk in pending:
             results.extend(
                 FileResult(path, stem, _unpack_model(cls, packed), problems, digest, draft)
@@ -369,7 +379,7 @@ HINT_LIMIT = 100
 
 
 class _Loader:
-    def __init__(self, folder: Path, limit: int = DEFAULT_MAX_FILE_BYTES):
+    def __init__(self, folder: Path, limit: int = DEFAULT_MAX_FILE_BYTES, lint: bool = True):
         # Show paths as the user would type them: relative to the working directory
         # when the folder is below it.
         rel = os.path.relpath(folder) if folder.is_absolute() else str(folder)
@@ -381,6 +391,7 @@ class _Loader:
         self.digest = hashlib.sha256()
         self.files = 0
         self.limit = limit
+        self.lint = lint
         self.drafts: list[str] = []
         self.draft_topics: dict[str, str] = {}  # slug -> path
         self.hints: dict[tuple[str, int], list[str]] = {}
@@ -497,7 +508,7 @@ class _Loader:
         topics: dict[str, Topic] = {}
         topic_path: dict[str, str] = {}
         topic_files = self._yaml_files("topics")
-        for result in _read_all("topic", topic_files, self.limit):
+        for result in _read_all("topic", topic_files, self.limit, self.lint):
             if self.counted(result):
                 self.draft_topics[result.stem] = result.path
                 continue
@@ -522,7 +533,8 @@ class _Loader:
 
         comparisons: dict[str, Comparison] = {}
         comparison_path: dict[str, str] = {}
-        for result in _read_all("comparison", self._yaml_files("comparisons"), self.limit):
+        comparison_files = self._yaml_files("comparisons")
+        for result in _read_all("comparison", comparison_files, self.limit, self.lint):
             if self.counted(result):
                 continue
             comp = result.model
@@ -533,7 +545,8 @@ class _Loader:
         if not topics:
             self.no_topics(topic_files)
         aliases = self.check_topics(topics, topic_path, domains, tags)
-        self.cross_lint(topics, topic_path, comparisons, tags)
+        if self.lint:
+            self.cross_lint(topics, topic_path, comparisons, tags)
 
         report.files = self.files
         report.drafts = self.drafts
@@ -728,36 +741,43 @@ class _Loader:
                 )
 
 
-def _run(folder: Path) -> LoadReport:
+def _run(folder: Path, lint: bool = True) -> LoadReport:
     limit = max_file_bytes()
     # Loading builds hundreds of thousands of short-lived objects and frees none of
     # them in cycles; the cyclic collector only adds scans (about 25% of load time).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _Loader(folder, limit).run()
+        return _Loader(folder, limit, lint).run()
     finally:
         if enabled:
             gc.enable()
 
 
-def check(folder: str | os.PathLike | None = None) -> LoadReport:
+def check(folder: str | os.PathLike | None = None, *, lint: bool = True) -> LoadReport:
     """Load a content folder and report every problem; never raises for bad content.
+
+    With ``lint`` false the text lint (warnings only: fragments, placeholders, orphan
+    topics, unused tags) is skipped: a server, which never shows warnings, loads a
+    third faster so (docs/performance.md); errors are found all the same.
 
     >>> report = check()  # the bundled content
     >>> report.ok(strict=True), report.graph is not None
     (True, True)
     """
-    return _run(resolve_folder(folder))
+    return _run(resolve_folder(folder), lint)
 
 
-def load(folder: str | os.PathLike | None = None, *, strict: bool = False):
+def load(folder: str | os.PathLike | None = None, *, strict: bool = False, lint: bool = True):
     """Load a content folder into a TopicGraph; raise ContentError listing every error.
 
     With no folder, reads $PICKGRAPH_CONTENT or else the bundled ``content/``.
-    ``strict`` also refuses lint warnings.
+    ``strict`` also refuses lint warnings; ``lint`` false skips the text lint (see
+    :func:`check`).
     """
-    report = check(folder)
+    if strict and not lint:
+        raise ValueError("strict refuses lint warnings: it needs lint")
+    report = check(folder, lint=lint)
     if not report.ok(strict):
         raise ContentError(report.errors + (report.warnings if strict else []))
     return report.graph

@@ -9,7 +9,7 @@ carries one edge of kind ``comparison`` with ``related=True``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
@@ -93,6 +93,7 @@ class TopicGraph:
         version: str = "",
         sources: dict[str, str] | None = None,
         warnings: list[Problem] | None = None,
+        extras: Callable[[], tuple[dict[str, str], list[Problem]]] | None = None,
     ):
         self.topics = dict(sorted(topics.items()))
         if isinstance(comparisons, LazyComparisons):  # read back from a cache entry
@@ -105,8 +106,10 @@ class TopicGraph:
         self.aliases = aliases
         self.folder = folder
         self.version = version
-        self.sources = sources or {}
-        self.warnings = warnings or []
+        self._sources = sources or {}
+        self._warnings = warnings or []
+        # a snapshot's files and warnings, which serving never reads: read on first use
+        self._extras = extras
         users: dict[str, list[str]] = defaultdict(list)
         for slug, topic in self.topics.items():
             for tag in topic.related:
@@ -129,6 +132,23 @@ class TopicGraph:
             f"TopicGraph(topics={len(self.topics)}, tags={len(self.tags)}, "
             f"comparisons={len(self.comparisons)}, version={self.version!r})"
         )
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Each content file's path and digest (what the version was computed from)."""
+        self._read_extras()
+        return self._sources
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """The lint warnings the load found."""
+        self._read_extras()
+        return self._warnings
+
+    def _read_extras(self) -> None:
+        if self._extras is not None:
+            self._sources, self._warnings = self._extras()
+            self._extras = None
 
     # ------------------------------------------------------------ slugs
     # Every slug a reader, the API or a caller gives goes through find/resolve: the

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from pickgraph.graph.loader import check
 from pickgraph.web.cache import StateCache
 from pickgraph.web.state import SiteState
 
@@ -309,6 +310,21 @@ def test_a_process_keeps_only_its_most_recently_read_comparisons(mini, cache_dir
     assert lazy[slugs[0]] == first[0] and lazy.parsed == len(slugs) + 1  # dropped: parsed
 
 
+def test_a_warm_state_reads_the_files_digests_only_when_asked(mini, cache_dir):
+    """Serving never reads each file's digest (a fifth of the entry at 10k topics): a
+    warm state leaves them on disk until something asks. A server loads without the
+    text lint, whose warnings only editors read (pickgraph validate)."""
+    mini.replace(  # a lint warning: a fragment
+        "comparisons/redis-vs-memcached.yaml", "Optional persistence and replication", "Persistence"
+    )
+    cold = SiteState.from_folder(mini.root)
+    assert cold.tg.warnings == [] and any(p.code == "fragment" for p in check(mini.root).warnings)
+    warm = SiteState.from_folder(mini.root).prepare()
+    assert warm.from_cache and warm.tg._extras is not None
+    assert warm.tg.sources == cold.tg.sources and len(warm.tg.sources) == 14
+    assert warm.tg.warnings == [] and warm.tg._extras is None
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -319,6 +335,7 @@ def test_a_process_keeps_only_its_most_recently_read_comparisons(mini, cache_dir
         "an interior offset moved by a byte",
         "a head whose weight differs from its line",
         "a head with its sides swapped",
+        "a changed byte in the extras",
     ],
 )
 def test_a_damaged_lines_file_or_head_is_refused_and_rebuilt(mini, cache_dir, damage, caplog):
@@ -328,6 +345,9 @@ def test_a_damaged_lines_file_or_head_is_refused_and_rebuilt(mini, cache_dir, da
     if damage == "a changed byte in a comparison":
         data = lines.read_bytes()
         lines.write_bytes(data.replace(b"redis", b"rediz", 1))
+    elif damage == "a changed byte in the extras":
+        extras = entry / "extras.json"
+        extras.write_bytes(extras.read_bytes().replace(b"redis", b"rediz", 1))
     else:
         doc = json.loads(content.read_text())
         if damage == "a head whose pick is neither side":

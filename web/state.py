@@ -155,7 +155,7 @@ class SiteState:
             state = cls(*found, build_seconds=time.perf_counter() - start)
             state.from_cache = True
         else:
-            tg = graph.load(path)
+            tg = graph.load(path, lint=False)  # warnings are for editors: never shown here
             pages = len(tg.topics) + len(tg.comparisons)
             if defer_index and cache is not None and pages >= settings.defer_index_from:
                 state = cls(tg, build_seconds=time.perf_counter() - start, on_demand=True)
@@ -240,16 +240,17 @@ class SiteState:
         def connected(c) -> int:
             return degree[c.a.topic] + degree[c.b.topic]
 
-        ranked = sorted(tg.heads.values(), key=lambda c: (-connected(c), c.slug))
+        # keyed by the heads' slugs, not by c.slug (which joins the two topics anew)
+        ranked = sorted(tg.heads.items(), key=lambda sc: (-connected(sc[1]), sc[0]))
         featured, seen = [], set()
-        for c in ranked:
+        for slug, c in ranked:
             domain = tg.topics[c.a.topic].domain
             if domain and domain not in seen:
                 seen.add(domain)
-                featured.append(c.slug)
+                featured.append(slug)
         return {
             "featured": tuple(featured),
-            "most_connected": tuple(c.slug for c in ranked[:HOME_MOST_CONNECTED]),
+            "most_connected": tuple(slug for slug, _ in ranked[:HOME_MOST_CONNECTED]),
         }
 
     @cached_property
