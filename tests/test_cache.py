@@ -321,8 +321,38 @@ def test_a_warm_state_reads_the_files_digests_only_when_asked(mini, cache_dir):
     assert cold.tg.warnings == [] and any(p.code == "fragment" for p in check(mini.root).warnings)
     warm = SiteState.from_folder(mini.root).prepare()
     assert warm.from_cache and warm.tg._extras is not None
-    assert warm.tg.sources == cold.tg.sources and len(warm.tg.sources) == 14
+    assert warm.tg.sources == cold.tg.sources and len(warm.tg.sources) == 10  # 6 topics, 4 pairs
     assert warm.tg.warnings == [] and warm.tg._extras is None
+
+
+DERIVED = ("best_tags", "full_sets", "sets_by_pair", "home_lists", "domain_topics")
+
+
+def test_a_warm_state_reads_what_prepare_derives_from_the_entry(mini, cache_dir, caplog):
+    """The page lists a state derives from the content are saved with the entry: a
+    warm state holds them before prepare(), equal to a cold state's; a damaged or
+    foreign copy is refused and they are derived again."""
+    mini.write(  # a full set (mysql, postgresql, sqlite) and a home page worth ranking
+        "comparisons/sqlite-vs-mysql.yaml",
+        mini.read("comparisons/sqlite-vs-postgresql.yaml").replace(
+            "topic: postgresql", "topic: mysql"
+        ),
+    )
+    cold = SiteState.from_folder(mini.root)
+    expected = {name: getattr(cold, name) for name in DERIVED}
+    assert expected["full_sets"] == ("mysql-vs-postgresql-vs-sqlite",)
+    warm = SiteState.from_folder(mini.root)
+    assert warm.from_cache
+    assert {name: warm.__dict__.get(name) for name in DERIVED} == expected
+    (entry,) = entries(cache_dir)
+    doc = json.loads((entry / "derived.json").read_text())
+    doc["full_sets"].append("mysql-vs-nosuchtopic-vs-sqlite")
+    (entry / "derived.json").write_text(json.dumps(doc))
+    with caplog.at_level(logging.WARNING, logger="pickgraph"):
+        again = SiteState.from_folder(mini.root)
+    assert again.from_cache and "deriving the page lists again" in caplog.text
+    assert not any(name in again.__dict__ for name in DERIVED)
+    assert {name: getattr(again, name) for name in DERIVED} == expected
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,11 @@ A restart on unchanged content skips parsing and indexing by reading back what t
 last start built. Each entry is a folder holding ``header.json`` (what it was built
 from: content version, package version, engine parameters, formats), the content
 (``graph.snapshot.write``: the graph as JSON with each comparison's head, and the
-comparisons' texts as JSON lines, parsed on demand from a memory-mapped file) and the
-index as ``.npy`` arrays. Nothing in it can run code, and every field is checked on
-read (the lines file against a digest, each comparison again by the strict model when
-a page first reads it):
+comparisons' texts as JSON lines, parsed on demand from a memory-mapped file), the
+index as ``.npy`` arrays, and what ``SiteState.prepare`` derives (sets and page lists,
+as JSON). Nothing in it can run code, and every field is checked on read (the lines
+file against a digest, each comparison again by the strict model when a page first
+reads it, the derived lists against the graph):
 
 - an entry's name is a digest of what it was built from: this package version, this
   engine's index signature, this folder, and every content file's name, size,
@@ -49,7 +50,10 @@ __all__ = ["StateCache", "content_signature", "package_version"]
 log = logging.getLogger("pickgraph")
 
 # Bump when an entry's layout changes.
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6
+# What SiteState.prepare derives from the content (sets, lists), kept so that a warm
+# start reads it instead of deriving it again.
+DERIVED_FILE = "derived.json"
 # The current entry and the one before it (a quick way back after a bad edit).
 KEEP_PER_FOLDER = 2
 # Across every content folder sharing the cache (each entry is a few MB per 1k pages).
@@ -163,9 +167,10 @@ class StateCache:
     # ------------------------------------------------------------ reading
     def load(
         self, folder: Path, entry: Path | None = None
-    ) -> tuple[TopicGraph, SuggestionIndex] | None:
+    ) -> tuple[TopicGraph, SuggestionIndex, bytes | None] | None:
         """The graph and index cached for ``folder`` as it is now (or as it was when
-        ``entry`` was named), or None."""
+        ``entry`` was named) and the bytes of what the state derived from them (JSON the
+        caller validates, None when the entry has none), or None."""
         if not self._usable(create=False):
             return None
         entry = entry or self.entry(folder)
@@ -201,15 +206,22 @@ class StateCache:
         index = SuggestionIndex.load(entry / "index", Engine(tg))
         if index is None:
             return "its index does not match its content or this engine"
-        return tg, index
+        derived = entry / DERIVED_FILE
+        return tg, index, derived.read_bytes() if derived.exists() else None
 
     # ------------------------------------------------------------ writing
     def save(
-        self, folder: Path, tg: TopicGraph, index: SuggestionIndex, entry: Path | None = None
+        self,
+        folder: Path,
+        tg: TopicGraph,
+        index: SuggestionIndex,
+        entry: Path | None = None,
+        derived: bytes | None = None,
     ) -> None:
-        """Keep ``tg`` and ``index`` for the next start; never fatal. ``entry`` is
-        :meth:`entry` taken before ``tg`` was read: when the files changed since, the
-        state is not kept (its name would claim content it was not built from)."""
+        """Keep ``tg``, ``index`` and ``derived`` (what the state derived from them, as
+        JSON) for the next start; never fatal. ``entry`` is :meth:`entry` taken before
+        ``tg`` was read: when the files changed since, the state is not kept (its name
+        would claim content it was not built from)."""
         if not self._usable(create=True):
             return
         if entry is not None and self.entry(folder) != entry:
@@ -225,6 +237,8 @@ class StateCache:
             header["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             snapshot.write(tmp, tg)
             index.save(tmp / "index")
+            if derived is not None:
+                (tmp / DERIVED_FILE).write_bytes(derived)
             (tmp / "header.json").write_text(json.dumps(header, indent=1))
             try:
                 tmp.rename(entry)
