@@ -166,8 +166,10 @@ class _Builder:
     builder pay for remembering where it met each node.
     """
 
-    def __init__(self, path: str, may_alias: bool = True):
+    def __init__(self, path: str, may_alias: bool = True, lines: list[str] | None = None):
         self.path = path
+        # the file's lines when a "#" may end a value early (see scalar), else None
+        self.lines = lines
         self.problems: list[Problem] = []
         self.constructor = yaml.constructor.SafeConstructor()
         self.may_alias = may_alias
@@ -178,6 +180,27 @@ class _Builder:
     def problem(self, node: Node, message: str, code: str) -> None:
         m = node.start_mark
         self.problems.append(Problem(self.path, m.line + 1, m.column + 1, message, code=code))
+
+    def _comment_after(self, node: ScalarNode) -> None:
+        """Warn when a comment follows unquoted text on its line: in YAML " #" starts
+        a comment, so a pro written as "... since #![no_std] ..." silently ends at
+        "since". Quoting the text keeps all of it."""
+        end = node.end_mark
+        if end.line >= len(self.lines):
+            return
+        rest = self.lines[end.line][end.column :]
+        if rest.lstrip().startswith("#"):
+            self.problems.append(
+                Problem(
+                    self.path,
+                    end.line + 1,
+                    end.column + 1 + len(rest) - len(rest.lstrip()),
+                    f"the text stops at {node.value[-30:]!r}: what follows ' #' is a YAML "
+                    "comment, not part of the value; put the text in quotes to keep it",
+                    "warning",
+                    "cut-by-comment",
+                )
+            )
 
     def _count_alias(self, node: Node, place: tuple[int, int], at: Node, aliases: int) -> int:
         """The alias depth of ``node`` met at ``place``; raises past a limit."""
@@ -247,6 +270,8 @@ class _Builder:
     def scalar(self, node: ScalarNode) -> Any:
         if node.tag == "tag:yaml.org,2002:str":
             value = node.value
+            if self.lines is not None and not node.style:  # plain: None, or "" from libyaml
+                self._comment_after(node)
             if node.style == "|":
                 # A literal block keeps every line break; read it like a folded one
                 # (single breaks join lines, a blank line is a paragraph break).
@@ -287,7 +312,8 @@ def parse_yaml(raw: bytes, path: str) -> ParsedFile:
         )
     if root is None:
         return ParsedFile(None, None, [Problem(path, 1, 1, "file is empty", code="empty-file")])
-    builder = _Builder(path, may_alias="&" in text)
+    lines = text.splitlines() if " #" in text or "\t#" in text else None
+    builder = _Builder(path, may_alias="&" in text, lines=lines)
     try:
         data = builder.build(root)
     except _TooMuch as exc:

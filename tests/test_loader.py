@@ -389,6 +389,27 @@ def test_comparison_file_name_must_match_sides(mini):
     ]
 
 
+def test_text_cut_short_by_a_comment_is_a_warning_naming_where(mini):
+    """In YAML " #" starts a comment: an unquoted pro written "... since #![no_std] ..."
+    ends at "since" without any error. The loader says so, and --strict refuses it."""
+    mini.replace(PAIR, "Optional persistence and replication", "Persistence on disk #1 choice")
+    report = graph.check(mini.root)
+    assert report.ok() and not report.ok(strict=True)
+    (found,) = [p for p in report.warnings if p.code == "cut-by-comment"]
+    line = mini.read(PAIR).splitlines().index("    - Persistence on disk #1 choice") + 1
+    assert (found.path.endswith(PAIR), found.line, found.column) == (True, line, 27)  # the "#"
+    assert "'Persistence on disk'" in found.message and "quotes" in found.message
+    assert report.graph.comparisons["memcached-vs-redis"].a.pros[1] == "Persistence on disk"
+    # quoted, the same text is whole and clean; "#" inside words is never a comment
+    mini.replace(PAIR, "- Persistence on disk #1 choice", '- "Persistence on disk #1 choice"')
+    mini.replace(PAIR, "Mostly single-threaded", "Mostly C#-style single-threaded")
+    report = graph.check(mini.root)
+    assert report.ok(strict=True)
+    assert (
+        report.graph.comparisons["memcached-vs-redis"].a.pros[1] == "Persistence on disk #1 choice"
+    )
+
+
 def test_every_problem_is_reported_in_one_run(mini):
     mini.write(REDIS, "slug: redis\nname: no\nkind: cache\nsummary: x\nrelated: [caching]\n")
     mini.replace(PAIR, "pick: redis", "pick: valkey")
