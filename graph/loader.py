@@ -43,8 +43,6 @@ __all__ = [
     "check",
     "check_comparison_bytes",
     "check_topic_bytes",
-    "content_files",
-    "content_version",
     "load",
     "max_file_bytes",
     "read_limited",
@@ -77,39 +75,6 @@ def resolve_folder(folder: str | os.PathLike | None = None) -> Path:
     if folder is None:
         folder = os.environ.get(ENV_VAR) or BUNDLED_CONTENT
     return Path(folder)
-
-
-def content_files(folder: Path) -> list[str]:
-    """Every file a load reads, in the order it reads them (the version's order)."""
-    out = [
-        str(folder / name) for name in ("domains.yaml", "tags.yaml") if (folder / name).is_file()
-    ]
-    for sub in ("topics", "comparisons"):
-        path = folder / sub
-        if path.is_dir():
-            names = sorted(
-                e.name for e in os.scandir(path) if e.name.endswith(".yaml") and e.is_file()
-            )
-            out += [os.path.join(path, name) for name in names]
-    return out
-
-
-def content_version(folder: str | os.PathLike | None = None) -> str:
-    """The version a load of ``folder`` would report, from the files' bytes alone
-    (no parsing): checks that something built from a folder still matches it.
-
-    >>> content_version() == load().version
-    True
-    """
-    folder = resolve_folder(folder)
-    digest = hashlib.sha256()
-    prefix = len(str(folder)) + 1
-    for path in content_files(folder):
-        with open(path, "rb") as f:
-            raw = f.read()
-        rel = path[prefix:].replace(os.sep, "/")
-        digest.update(rel.encode() + b"\0" + hashlib.sha256(raw).digest())
-    return digest.hexdigest()[:16]
 
 
 @dataclass
