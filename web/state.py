@@ -134,12 +134,16 @@ class SiteState:
         self.version = tg.version
         if index is None and not on_demand:
             index = build_index(tg)
-        # without an index each page's suggestions are computed on its first request
-        # (then kept in the response cache): the same lists, a few milliseconds later
-        self.recommender = Recommender(tg, index)
-        if index is not None:
-            read_only(index)
-        self.search = SearchIndex(tg)
+        with _collector_paused():
+            # without an index each page's suggestions are computed on its first
+            # request (then kept in the response cache): the same lists, a few
+            # milliseconds later
+            self.recommender = Recommender(tg, index)
+            if index is not None:
+                read_only(index)
+            self.search = SearchIndex(tg)
+            if derived is not None:
+                self._adopt(derived)
         self.loaded_at = time.time()
         self.build_seconds = build_seconds
         self.from_cache = False
@@ -147,8 +151,6 @@ class SiteState:
         self.responses = ResponseCache()
         self._rankings: dict = {}
         self._lock = threading.Lock()
-        if derived is not None:
-            self._adopt(derived)
 
     @classmethod
     def from_folder(cls, folder: str | Path | None = None, use_cache: bool = True) -> SiteState:
@@ -167,23 +169,21 @@ class SiteState:
         suggestions on demand and says so (``index_pending``), and the caller builds
         the index elsewhere (``pickgraph cache fill``) and reloads.
         """
-        with _collector_paused():
-            return cls._from_settings(settings, defer_index)
-
-    @classmethod
-    def _from_settings(cls, settings: Settings, defer_index: bool) -> SiteState:
         start = time.perf_counter()
         path = settings.content
         cache = StateCache(settings.cache) if settings.cache is not None else None
         # named before the files are read, so that an edit during the build is seen
         entry = cache.entry(path) if cache is not None else None
-        found = cache.load(path, entry) if cache is not None else None
+        with _collector_paused():
+            found = cache.load(path, entry) if cache is not None else None
         if found is not None:
             tg, index, derived = found
             state = cls(tg, index, time.perf_counter() - start, derived=derived)
             state.from_cache = True
         else:
-            tg = graph.load(path, lint=False)  # warnings are for editors: never shown here
+            # warnings are for editors, never shown here; the loader pauses the collector
+            # itself, and the index is built with it running (a long dask build)
+            tg = graph.load(path, lint=False)
             pages = len(tg.topics) + len(tg.comparisons)
             if defer_index and cache is not None and pages >= settings.defer_index_from:
                 state = cls(tg, build_seconds=time.perf_counter() - start, on_demand=True)
