@@ -43,10 +43,19 @@ def read_only(obj: T, depth: int = 3) -> T:
             children = list(obj)
         else:
             children = list(getattr(obj, "__dict__", {}).values())
+        # the types present, found in C: a list of 100,000 slugs is passed over
+        # without a Python step per slug (an engine's tables are met once per value
+        # derived from it)
+        if set(map(type, children)) <= _SCALARS:
+            return obj
         for child in children:
             if not isinstance(child, str | int | float | TopicGraph):
                 read_only(child, depth - 1)
     return obj
+
+
+# What holds no array: skipped by read_only without a look inside.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 class LeftBehind:

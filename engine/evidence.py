@@ -132,14 +132,16 @@ def records(e: Engine) -> np.ndarray:
     """Per topic: (wins, decided comparisons, comparisons), computed once."""
 
     def build() -> np.ndarray:
-        out = np.zeros((e.n_topics, 3), dtype=np.int64)
-        for c in e.tg.heads.values():
-            for slug in (c.a.topic, c.b.topic):
-                row = out[e.topic_id[slug]]
-                row[2] += 1
-                if c.pick != NO_PICK:
-                    row[1] += 1
-                    row[0] += c.pick == slug
+        # counted over the engine's comparison arrays (its comparisons are the heads
+        # in order), not a Python step per comparison and side
+        n, ends = e.n_topics, e.comparison_ends
+        picks = [c.pick for c in e.tg.heads.values()]
+        decided = np.array([p != NO_PICK for p in picks], dtype=bool)
+        winners = np.array([e.topic_id[p] for p in picks if p != NO_PICK], dtype=np.int64)
+        out = np.zeros((n, 3), dtype=np.int64)
+        out[:, 0] = np.bincount(winners, minlength=n)
+        out[:, 1] = np.bincount(ends[decided].ravel(), minlength=n)
+        out[:, 2] = np.bincount(ends.ravel(), minlength=n)
         return out
 
     return e.derived("records", build)
