@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mmap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
@@ -28,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from .errors import PickgraphError, Problem
 from .lazy import LazyComparisons
-from .model import NO_PICK, Comparison, ComparisonHead, DomainInfo, TagInfo, Topic, canonical_slug
+from .model import NO_PICK, Comparison, ComparisonHead, DomainInfo, TagInfo, Topic
 from .topicgraph import TopicGraph
 
 __all__ = ["FOLDER_FORMAT", "SnapshotError", "read", "to_json", "write"]
@@ -138,8 +139,29 @@ def read(folder: Path) -> TopicGraph:
     except ValidationError as exc:
         raise SnapshotError(f"damaged content snapshot ({type(exc).__name__})") from None
     extras_path = folder / EXTRAS_FILE
-    if hashlib.sha256(extras_path.read_bytes()).hexdigest() != doc.extras_sha256:
-        raise SnapshotError("damaged content snapshot (its extras do not match)")
+    lines = _map(folder / COMPARISONS_FILE)
+    # the two files' digests are taken in another thread (hashlib lets go of the
+    # interpreter lock over large buffers) while this one checks the heads
+    hashing = ThreadPoolExecutor(1, thread_name_prefix="pickgraph-digest")
+    try:
+        lines_sha = hashing.submit(hashlib.sha256, lines)
+        extras_sha = hashing.submit(lambda: hashlib.sha256(extras_path.read_bytes()).hexdigest())
+        try:
+            heads, row = _checked_heads(doc, lines)
+        except SnapshotError as exc:
+            damaged: SnapshotError | None = exc  # said after the digests, as they come first
+        else:
+            damaged = None
+        if extras_sha.result() != doc.extras_sha256:
+            raise SnapshotError("damaged content snapshot (its extras do not match)")
+        digest = lines_sha.result()
+        digest.update(_index_json(doc.heads, doc.offsets))
+        if digest.hexdigest() != doc.comparisons_sha256:
+            raise SnapshotError("damaged content snapshot (its comparisons do not match)")
+        if damaged is not None:
+            raise damaged
+    finally:
+        hashing.shutdown(wait=True, cancel_futures=True)
 
     def extras() -> tuple[dict[str, str], list[Problem]]:
         raw = extras_path.read_bytes()
@@ -151,31 +173,7 @@ def read(folder: Path) -> TopicGraph:
         except (ValueError, TypeError) as exc:  # ValidationError is a ValueError
             raise SnapshotError(f"damaged content snapshot extras ({exc})") from None
 
-    lines = _map(folder / COMPARISONS_FILE)
-    offsets, topics = doc.offsets, doc.topics
-    if _digest(lines, doc.heads, offsets) != doc.comparisons_sha256:
-        raise SnapshotError("damaged content snapshot (its comparisons do not match)")
-    if len(offsets) != len(doc.heads) + 1 or offsets[0] != 0 or offsets[-1] != len(lines):
-        raise SnapshotError("damaged content snapshot (line offsets)")
-    heads: dict[str, ComparisonHead] = {}
-    row: dict[str, int] = {}
-    previous = ""
-    for i, (slug, a, b, pick, weight) in enumerate(doc.heads):
-        if (
-            slug <= previous
-            or a == b
-            or slug != canonical_slug(a, b)
-            or a not in topics
-            or b not in topics
-            or pick not in (a, b, NO_PICK)
-            or not 0 < weight <= 1
-            or offsets[i + 1] <= offsets[i]
-            or lines[offsets[i + 1] - 1] != 10  # each line ends where the next begins
-        ):
-            raise SnapshotError(f"damaged content snapshot (comparison {slug!r})")
-        heads[slug] = ComparisonHead(a, b, pick, weight)
-        row[slug] = i
-        previous = slug
+    topics, offsets = doc.topics, doc.offsets
     for alias, slug in doc.aliases.items():
         if slug not in topics:
             raise SnapshotError(f"damaged content snapshot (alias {alias!r})")
@@ -196,10 +194,42 @@ def read(folder: Path) -> TopicGraph:
     )
 
 
+def _checked_heads(doc: _FolderDocument, lines) -> tuple[dict[str, ComparisonHead], dict[str, int]]:
+    """Each comparison's head and its line's number, every head checked against the
+    topics and the line offsets; SnapshotError at the first that does not hold."""
+    offsets, topics = doc.offsets, doc.topics
+    if len(offsets) != len(doc.heads) + 1 or offsets[0] != 0 or offsets[-1] != len(lines):
+        raise SnapshotError("damaged content snapshot (line offsets)")
+    heads: dict[str, ComparisonHead] = {}
+    row: dict[str, int] = {}
+    previous, end = "", len(lines)
+    for i, (slug, a, b, pick, weight) in enumerate(doc.heads):
+        if (
+            slug <= previous
+            or a == b
+            or slug != (f"{a}-vs-{b}" if a < b else f"{b}-vs-{a}")  # canonical_slug
+            or a not in topics
+            or b not in topics
+            or pick not in (a, b, NO_PICK)
+            or not 0 < weight <= 1
+            or not offsets[i] < offsets[i + 1] <= end
+            or lines[offsets[i + 1] - 1] != 10  # each line ends where the next begins
+        ):
+            raise SnapshotError(f"damaged content snapshot (comparison {slug!r})")
+        heads[slug] = ComparisonHead(a, b, pick, weight)
+        row[slug] = i
+        previous = slug
+    return heads, row
+
+
+def _index_json(heads, offsets) -> bytes:
+    return json.dumps([heads, offsets], separators=(",", ":")).encode()
+
+
 def _digest(lines, heads, offsets) -> str:
     """One SHA-256 over the lines file and the heads and offsets that index it."""
     digest = hashlib.sha256(lines)
-    digest.update(json.dumps([heads, offsets], separators=(",", ":")).encode())
+    digest.update(_index_json(heads, offsets))
     return digest.hexdigest()
 
 
