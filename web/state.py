@@ -174,10 +174,22 @@ class SiteState:
         start = time.perf_counter()
         path = settings.content
         cache = StateCache(settings.cache) if settings.cache is not None else None
-        # named before the files are read, so that an edit during the build is seen
-        entry = cache.entry(path) if cache is not None else None
-        with _collector_paused():
-            found = cache.load(path, entry) if cache is not None else None
+        entry, found = None, None
+        if cache is not None:
+            # named before the files are read, so that an edit during the build is
+            # seen; meanwhile the entry written last is read, as the one expected
+            named = cache.entry_later(path)
+            guess = None
+            try:
+                guess = cache.newest(path)
+                if guess is not None:
+                    with _collector_paused():
+                        found = cache.load(path, guess)
+            finally:
+                entry = named()
+            if entry != guess:  # content changed since (or another version's entry)
+                with _collector_paused():
+                    found = cache.load(path, entry)
         if found is not None:
             tg, index, saved = found
             state = cls(tg, index, time.perf_counter() - start, saved=saved)
