@@ -426,42 +426,6 @@ def test_a_warm_start_takes_the_text_vectors_from_the_index_without_scikit_learn
     assert out.stdout.split() == ["True", "False"]
 
 
-def _search_tables(s) -> tuple:
-    return s.entries, s._names, s._owners, s._topic_names
-
-
-@pytest.mark.parametrize(
-    "damage, column, value",
-    [
-        ("a page the graph does not hold", "slugs", lambda v: [*v[:-1], "no-such-tag"]),
-        ("a name's owner past the entries", "owners", lambda v: [[10_000], *v[1:]]),
-        ("a title that is not text", "titles", lambda v: [7, *v[1:]]),
-        ("a name no entry has", "all_names", lambda v: ["planted", *v[1:]]),
-        ("another format", "format", lambda v: v + 1),
-    ],
-)
-def test_a_warm_state_reads_its_search_index_from_the_entry(
-    mini, cache_dir, caplog, damage, column, value
-):
-    """The search index is saved with the entry: a warm state's equals a cold state's
-    (entries, names and their owners) and answers the same; a damaged or planted copy
-    is refused and built again, with a line in the log."""
-    cold = SiteState.from_folder(mini.root)
-    warm = SiteState.from_folder(mini.root)
-    assert warm.from_cache
-    assert _search_tables(warm.search) == _search_tables(cold.search)
-    for q in ("postgres", "redis vs memcached", "sqlite or postgresql"):
-        assert warm.search.search(q) == cold.search.search(q)
-    (entry,) = entries(cache_dir)
-    doc = json.loads((entry / "search.json").read_text())
-    doc[column] = value(doc[column])
-    (entry / "search.json").write_text(json.dumps(doc))
-    with caplog.at_level(logging.WARNING, logger="pickgraph"):
-        again = SiteState.from_folder(mini.root)
-    assert again.from_cache and "building the search index again" in caplog.text
-    assert _search_tables(again.search) == _search_tables(cold.search)
-
-
 def test_a_start_reads_the_expected_entry_while_a_child_names_the_right_one(mini, cache_dir):
     """The 110,000 stats that name an entry take half a second at 10k topics: a forked
     child works the name out while the start reads the entry written or read last.

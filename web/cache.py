@@ -5,11 +5,10 @@ last start built. Each entry is a folder holding ``header.json`` (what it was bu
 from: content version, package version, engine parameters, formats), the content
 (``graph.snapshot.write``: the graph as JSON with each comparison's head, and the
 comparisons' texts as JSON lines, parsed on demand from a memory-mapped file), the
-index as ``.npy`` arrays, and what the state derives (the sets and page lists
-``SiteState.prepare`` derives, and the search index, as JSON). Nothing in it can run
-code, and every field is checked on read (the lines file against a digest, each
-comparison again by the strict model when a page first reads it, the derived lists and
-the search index against the graph):
+index as ``.npy`` arrays, and what ``SiteState.prepare`` derives (sets and page lists,
+as JSON). Nothing in it can run code, and every field is checked on read (the lines
+file against a digest, each comparison again by the strict model when a page first
+reads it, the derived lists against the graph):
 
 - an entry's name is a digest of what it was built from: this package version, this
   engine's index signature, this folder, and every content file's name, size,
@@ -55,11 +54,9 @@ log = logging.getLogger("pickgraph")
 
 # Bump when an entry's layout changes.
 CACHE_FORMAT = 6
-# What a SiteState derives from the content (the sets and page lists prepare derives,
-# the search index), kept so that a warm start reads it instead of deriving it again.
+# What SiteState.prepare derives from the content (sets, lists), kept so that a warm
+# start reads it instead of deriving it again.
 DERIVED_FILE = "derived.json"
-SEARCH_FILE = "search.json"
-SAVED_FILES = (DERIVED_FILE, SEARCH_FILE)
 # The current entry and the one before it (a quick way back after a bad edit).
 KEEP_PER_FOLDER = 2
 # Across every content folder sharing the cache (each entry is a few MB per 1k pages).
@@ -221,10 +218,10 @@ class StateCache:
     # ------------------------------------------------------------ reading
     def load(
         self, folder: Path, entry: Path | None = None
-    ) -> tuple[TopicGraph, SuggestionIndex, dict[str, bytes]] | None:
+    ) -> tuple[TopicGraph, SuggestionIndex, bytes | None] | None:
         """The graph and index cached for ``folder`` as it is now (or as it was when
-        ``entry`` was named) and what the state derived from them (the bytes of each of
-        SAVED_FILES the entry holds: JSON the caller validates), or None."""
+        ``entry`` was named) and the bytes of what the state derived from them (JSON the
+        caller validates, None when the entry has none), or None."""
         if not self._usable(create=False):
             return None
         entry = entry or self.entry(folder)
@@ -262,10 +259,8 @@ class StateCache:
         index = SuggestionIndex.load(entry / "index", Engine(tg))
         if index is None:
             return "its index does not match its content or this engine"
-        saved = {
-            name: (entry / name).read_bytes() for name in SAVED_FILES if (entry / name).exists()
-        }
-        return tg, index, saved
+        derived = entry / DERIVED_FILE
+        return tg, index, derived.read_bytes() if derived.exists() else None
 
     # ------------------------------------------------------------ writing
     def save(
@@ -274,12 +269,12 @@ class StateCache:
         tg: TopicGraph,
         index: SuggestionIndex,
         entry: Path | None = None,
-        derived: dict[str, bytes] | None = None,
+        derived: bytes | None = None,
     ) -> None:
-        """Keep ``tg``, ``index`` and ``derived`` (what the state derived from them: the
-        bytes of some of SAVED_FILES) for the next start; never fatal. ``entry`` is
-        :meth:`entry` taken before ``tg`` was read: when the files changed since, the
-        state is not kept (its name would claim content it was not built from)."""
+        """Keep ``tg``, ``index`` and ``derived`` (what the state derived from them, as
+        JSON) for the next start; never fatal. ``entry`` is :meth:`entry` taken before
+        ``tg`` was read: when the files changed since, the state is not kept (its name
+        would claim content it was not built from)."""
         if not self._usable(create=True):
             return
         if entry is not None and self.entry(folder) != entry:
@@ -287,11 +282,6 @@ class StateCache:
                 "pickgraph: not caching content %s: files changed while it was read", tg.version
             )
             return
-        derived = derived or {}
-        if not derived.keys() <= set(SAVED_FILES):
-            raise ValueError(
-                f"not files a cache entry holds: {sorted(derived.keys() - set(SAVED_FILES))}"
-            )
         entry = entry or self.entry(folder)
         tmp = self.base / f".{entry.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
         try:
@@ -300,8 +290,8 @@ class StateCache:
             header["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             snapshot.write(tmp, tg)
             index.save(tmp / "index")
-            for name, raw in derived.items():
-                (tmp / name).write_bytes(raw)
+            if derived is not None:
+                (tmp / DERIVED_FILE).write_bytes(derived)
             (tmp / "header.json").write_text(json.dumps(header, indent=1))
             try:
                 tmp.rename(entry)

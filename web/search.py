@@ -8,10 +8,7 @@ also find the comparison of the two topics the words name.
 
 from __future__ import annotations
 
-import json
-import logging
 import re
-from itertools import chain
 from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
@@ -20,13 +17,7 @@ from pickgraph.graph import TopicGraph, canonical_slug
 from pickgraph.graph.similar import Names
 from pickgraph.graph.topicgraph import SET_SIZES
 
-__all__ = ["SearchIndex", "MAX_QUERY", "SEARCH_FORMAT"]
-
-log = logging.getLogger("pickgraph")
-
-# Bump when what SearchIndex.tables saves changes meaning or shape (how names are
-# normalised included): a start-up cache entry saved before is then built again.
-SEARCH_FORMAT = 1
+__all__ = ["SearchIndex", "MAX_QUERY"]
 
 # Longer queries are cut: nothing in the index is this long.
 MAX_QUERY = 100
@@ -69,30 +60,10 @@ class SearchIndex:
     ['react', 'vue']
     """
 
-    def __init__(self, tg: TopicGraph, saved: bytes | None = None):
-        """The index of ``tg``: read from ``saved`` (what :meth:`tables` wrote for this
-        graph) when it is well formed and names exactly this graph's pages, otherwise
-        built (a line in the log says why)."""
+    def __init__(self, tg: TopicGraph):
         self.tg = tg
         self._misses: dict[str, str | None] = {}
         self.entries: list[Entry] = []
-        self._names: list[str] = []
-        self._owners: list[list[int]] = []
-        reason = self._adopt(saved) if saved is not None else "none saved"
-        if reason is not None:
-            if saved is not None:
-                log.warning("pickgraph: building the search index again (saved one: %s)", reason)
-            self._build()
-        self._topic_names: dict[str, str] = {}
-        for e in self.entries:
-            if e.kind != "topic":
-                break  # topics come first
-            for n in e.names:
-                self._topic_names.setdefault(n, e.slug)
-        self._topic_lookup = Names(self._topic_names)
-
-    def _build(self) -> None:
-        tg = self.tg
         for slug, t in tg.topics.items():
             names = {
                 _norm(t.name),
@@ -120,7 +91,15 @@ class SearchIndex:
             self.entries.append(
                 Entry("tag", slug, tag.name, tuple(sorted(names)), tag.description or "")
             )
+        self._topic_names = {}
+        for e in self.entries:
+            if e.kind == "topic":
+                for n in e.names:
+                    self._topic_names.setdefault(n, e.slug)
+        self._topic_lookup = Names(self._topic_names)
         # every name once, with the entries it names: the fuzzy tier scans these in C
+        self._names: list[str] = []
+        self._owners: list[list[int]] = []
         where: dict[str, int] = {}
         for i, e in enumerate(self.entries):
             for name in e.names:
@@ -129,62 +108,6 @@ class SearchIndex:
                     self._names.append(name)
                     self._owners.append([])
                 self._owners[where[name]].append(i)
-
-    def tables(self) -> bytes:
-        """The index as JSON, for the start-up cache: a warm start reads it back
-        (``SearchIndex(tg, saved)``) instead of building it (1 s at 10k topics)."""
-        entries = self.entries
-        doc = {
-            "format": SEARCH_FORMAT,
-            "kinds": [e.kind for e in entries],
-            "slugs": [e.slug for e in entries],
-            "titles": [e.title for e in entries],
-            "names": [e.names for e in entries],
-            "details": [e.detail for e in entries],
-            "all_names": self._names,
-            "owners": self._owners,
-        }
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
-
-    def _adopt(self, raw: bytes) -> str | None:
-        """Take what :meth:`tables` saved; why not (None when taken). Every column must
-        be of strings, the pages exactly this graph's in their order, and every owner an
-        entry: the checks run in C over the columns, not in a Python step per entry."""
-        tg = self.tg
-        try:
-            doc = json.loads(raw)
-        except ValueError:
-            return "not JSON"
-        if not isinstance(doc, dict) or doc.get("format") != SEARCH_FORMAT:
-            return "another format"
-        columns = [doc.get(k) for k in ("kinds", "slugs", "titles", "names", "details")]
-        names, owners = doc.get("all_names"), doc.get("owners")
-        if not all(isinstance(c, list) for c in (*columns, names, owners)):
-            return "a column is missing"
-        kinds, slugs, titles, entry_names, details = columns
-        n = len(kinds)
-        counts = (len(tg.topics), len(tg.heads), len(tg.tags))
-        if (
-            any(len(c) != n for c in columns)
-            or kinds != ["topic"] * counts[0] + ["comparison"] * counts[1] + ["tag"] * counts[2]
-            or slugs != [*tg.topics, *tg.heads, *tg.tags]
-            or set(map(type, titles)) - {str}
-            or set(map(type, details)) - {str}
-            or set(map(type, entry_names)) - {list}
-            or set(map(type, chain.from_iterable(entry_names))) - {str}
-            or len(names) != len(owners)
-            or set(map(type, names)) - {str}
-            or set(map(type, owners)) - {list}
-        ):
-            return "its entries are not this graph's"
-        if len(set(names)) != len(names) or set(names) != set(chain.from_iterable(entry_names)):
-            return "its names are not its entries' names"
-        flat = list(chain.from_iterable(owners))
-        if set(map(type, flat)) - {int} or (flat and not 0 <= min(flat) <= max(flat) < n):
-            return "a name's owner is not an entry"
-        self.entries = list(map(Entry, kinds, slugs, titles, map(tuple, entry_names), details))
-        self._names, self._owners = names, owners
-        return None
 
     def _detail(self, e: Entry) -> str:
         if e.kind == "comparison":

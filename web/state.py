@@ -31,7 +31,7 @@ from pickgraph.engine.suggest import Recommender
 from pickgraph.graph import TopicGraph
 from pickgraph.graph.topicgraph import SET_SIZES
 
-from .cache import DERIVED_FILE, SEARCH_FILE, StateCache
+from .cache import StateCache
 from .search import SearchIndex
 from .settings import DEFAULT_RESPONSE_CACHE_MB, Settings
 
@@ -128,7 +128,7 @@ class SiteState:
         index=None,
         build_seconds: float = 0.0,
         on_demand: bool = False,
-        saved: dict[str, bytes] | None = None,
+        derived: bytes | None = None,
     ):
         self.tg = tg
         self.version = tg.version
@@ -141,11 +141,9 @@ class SiteState:
             self.recommender = Recommender(tg, index)
             if index is not None:
                 read_only(index)
-            # ``saved``: what a start-up cache entry kept of what this class derives
-            saved = saved or {}
-            self.search = SearchIndex(tg, saved.get(SEARCH_FILE))
-            if DERIVED_FILE in saved:
-                self._adopt(saved[DERIVED_FILE])
+            self.search = SearchIndex(tg)
+            if derived is not None:
+                self._adopt(derived)
         self.loaded_at = time.time()
         self.build_seconds = build_seconds
         self.from_cache = False
@@ -191,8 +189,8 @@ class SiteState:
                 with _collector_paused():
                     found = cache.load(path, entry)
         if found is not None:
-            tg, index, saved = found
-            state = cls(tg, index, time.perf_counter() - start, saved=saved)
+            tg, index, derived = found
+            state = cls(tg, index, time.perf_counter() - start, derived=derived)
             state.from_cache = True
         else:
             # warnings are for editors, never shown here; the loader pauses the collector
@@ -206,7 +204,7 @@ class SiteState:
                 index = build_index(tg)
                 state = cls(tg, index, time.perf_counter() - start)
                 if cache is not None:
-                    cache.save(path, tg, index, entry, state.saved())
+                    cache.save(path, tg, index, entry, state.derived())
         state.responses = ResponseCache(settings.response_cache_bytes)
         return state
 
@@ -242,11 +240,6 @@ class SiteState:
             "domain_topics": {d: list(ts) for d, ts in self.domain_topics.items()},
         }
         return json.dumps(doc, separators=(",", ":")).encode()
-
-    def saved(self) -> dict[str, bytes]:
-        """What a start-up cache entry keeps of this state beside the graph and the
-        index: :meth:`derived` and the search index's tables."""
-        return {DERIVED_FILE: self.derived(), SEARCH_FILE: self.search.tables()}
 
     def _adopt(self, raw: bytes) -> None:
         """Take what :meth:`derived` saved, when it is well formed and names only this
