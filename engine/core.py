@@ -25,6 +25,10 @@ MAX_SEEDS = 10
 T = TypeVar("T")
 
 
+# What holds no array: skipped by read_only without a look inside.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def read_only(obj: T, depth: int = 3) -> T:
     """Mark every numpy array held by ``obj`` (in its attributes, lists, dicts and
     sparse matrices, ``depth`` levels down) read-only: a request that tried to
@@ -52,10 +56,6 @@ def read_only(obj: T, depth: int = 3) -> T:
             if not isinstance(child, str | int | float | TopicGraph):
                 read_only(child, depth - 1)
     return obj
-
-
-# What holds no array: skipped by read_only without a look inside.
-_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 class LeftBehind:

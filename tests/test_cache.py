@@ -455,3 +455,61 @@ def test_a_start_reads_the_expected_entry_while_a_child_names_the_right_one(mini
     # an entry read is the newest again (a checkout back to that content finds it)
     assert cache.load(mini.root, expected) is not None
     assert cache.newest(mini.root) == expected
+
+
+def test_naming_in_a_child_survives_a_reaped_child_and_a_failed_fork(mini, cache_dir, monkeypatch):
+    """The child is forked (counted), its name read even when a server's SIGCHLD
+    handler reaped it first; when the fork fails the name is worked out here and no
+    descriptor is left open."""
+    SiteState.from_folder(mini.root)
+    cache = StateCache(cache_dir)
+    expected = cache.entry(mini.root)
+    forks = []
+    real_fork = os.fork
+
+    def counted():
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", counted)
+    assert cache.entry_later(mini.root)() == expected and forks == [1]
+
+    def reaped(pid, options):
+        real_waitpid(pid, options)
+        raise ChildProcessError("no child")
+
+    real_waitpid = os.waitpid
+    monkeypatch.setattr(os, "waitpid", reaped)
+    assert cache.entry_later(mini.root)() == expected and len(forks) == 2
+
+    def no_fork():
+        raise OSError("cannot allocate memory")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    before = set(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else set()
+    assert cache.entry_later(mini.root)() == expected
+    after = set(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else set()
+    assert after <= before
+
+
+def test_another_versions_entry_is_never_the_guess_nor_deleted(mini, cache_dir, monkeypatch):
+    """Two pickgraph versions (or engines) may share a cache: a start reads only an
+    entry its own version wrote, and leaves the other's in place; an entry that cannot
+    be touched (a read-only cache) is still read."""
+    SiteState.from_folder(mini.root)
+    (ours,) = entries(cache_dir)
+    theirs = cache_dir / ("state-" + "f" * 32)
+    shutil.copytree(ours, theirs)
+    header = json.loads((theirs / "header.json").read_text())
+    header.update(package="0.0.1", entry=theirs.name)
+    (theirs / "header.json").write_text(json.dumps(header))
+    os.utime(ours, (1, 1))  # theirs is newer
+    cache = StateCache(cache_dir)
+    assert cache.newest(mini.root) == ours
+
+    def read_only_cache(*args, **kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(os, "utime", read_only_cache)
+    state = SiteState.from_folder(mini.root)
+    assert state.from_cache and theirs.exists() and ours.exists()

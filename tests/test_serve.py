@@ -3,6 +3,7 @@ downtime, and the static export served by a plain file server."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -302,6 +303,7 @@ def test_a_reload_whose_prepare_fails_keeps_serving_the_old_state(content, tmp_p
 
     monkeypatch.setattr(SiteState, "prepare", broken)
     assert server.load() is not None  # start-up goes on without it
+    assert gc.isenabled()  # off while loading, on again once the heap is frozen
     redis = content / "topics" / "redis.yaml"
     redis.write_text(redis.read_text().replace("name: Redis", "name: Redis Open Source"))
     arbiter = type("Arbiter", (), {"log": _Log()})()

@@ -23,11 +23,13 @@ reads it, the derived lists against the graph):
 - the cache folder and every entry must belong to this user and be writable by no one
   else, otherwise the cache is not used at all (a line in the log says why);
 - entries are written beside their final name and renamed into place, and old ones are
-  pruned: the newest KEEP_PER_FOLDER per content folder, MAX_ENTRIES in all.
+  pruned: the KEEP_PER_FOLDER used last per content folder (reading an entry counts as
+  using it), MAX_ENTRIES in all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -35,6 +37,7 @@ import os
 import re
 import shutil
 import stat
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -102,6 +105,18 @@ def content_signature(folder: Path) -> tuple:
     return tuple(out)
 
 
+def _known(entry: Path) -> Callable[[], Path]:
+    return lambda: entry
+
+
+def _gevent_patched() -> bool:
+    if "gevent" not in sys.modules:
+        return False
+    from gevent import monkey  # noqa: PLC0415 - only under gevent
+
+    return monkey.is_module_patched("os")
+
+
 def package_version() -> str:
     try:
         return metadata.version("pickgraph")
@@ -152,13 +167,21 @@ class StateCache:
         function returned waits for it (call it once). At 10k topics the 110,000 stats
         take 0.5 s, which a warm start spends reading the entry it expects
         (:meth:`newest`) meanwhile. Worked out here instead when this process cannot
-        fork or runs another thread (a fork copies no other thread, whose locks could be
-        held), or when the child fails."""
-        if not hasattr(os, "fork") or threading.active_count() > 1:
-            entry = self.entry(folder)
-            return lambda: entry
-        read_end, write_end = os.pipe()
-        pid = os.fork()
+        fork, runs another thread (a fork copies no other thread, whose locks could be
+        held) or runs gevent (whose patched ``os.close`` would leave the pipe open), or
+        when the pipe, the fork or the child fails."""
+        if not hasattr(os, "fork") or threading.active_count() > 1 or _gevent_patched():
+            return _known(self.entry(folder))
+        try:
+            read_end, write_end = os.pipe()
+        except OSError:
+            return _known(self.entry(folder))
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return _known(self.entry(folder))
         if pid == 0:  # the child: stats, a digest, then gone without any clean-up
             try:
                 os.close(read_end)
@@ -170,7 +193,8 @@ class StateCache:
         def wait() -> Path:
             with os.fdopen(read_end, "rb") as pipe:
                 name = pipe.read().decode(errors="replace")
-            os.waitpid(pid, 0)
+            with contextlib.suppress(ChildProcessError):  # reaped by a SIGCHLD handler
+                os.waitpid(pid, 0)
             if not re.fullmatch(r"state-[0-9a-f]{32}", name):
                 return self.entry(folder)
             return self.base / name
@@ -178,20 +202,21 @@ class StateCache:
         return wait
 
     def newest(self, folder: Path) -> Path | None:
-        """The entry for ``folder`` written or read last: the one a warm start expects,
-        to read while :meth:`entry_later` names the right one (None when there is
-        none)."""
+        """The entry for ``folder``, built by this pickgraph and engine, written or read
+        last: the one a warm start expects, to read while :meth:`entry_later` names the
+        right one (None when there is none). Only an entry whose header says all that
+        :meth:`_expected` asks is a candidate, so another version's is never read."""
         if not self._usable(create=False):
             return None
-        mine, best = str(folder.resolve()), None
+        expected, best = self._expected(folder), None
         for path in self.base.glob("state-*"):
             try:
                 header = json.loads((path / "header.json").read_text())
                 when = path.stat().st_mtime
             except (OSError, ValueError):
                 continue
-            mine_too = isinstance(header, dict) and header.get("folder") == mine
-            if mine_too and (best is None or when > best[0]):
+            ours = isinstance(header, dict) and all(header.get(k) == v for k, v in expected.items())
+            if ours and (best is None or when > best[0]):
                 best = (when, path)
         return best[1] if best else None
 
@@ -217,11 +242,12 @@ class StateCache:
 
     # ------------------------------------------------------------ reading
     def load(
-        self, folder: Path, entry: Path | None = None
+        self, folder: Path, entry: Path | None = None, guess: bool = False
     ) -> tuple[TopicGraph, SuggestionIndex, bytes | None] | None:
         """The graph and index cached for ``folder`` as it is now (or as it was when
         ``entry`` was named) and the bytes of what the state derived from them (JSON the
-        caller validates, None when the entry has none), or None."""
+        caller validates, None when the entry has none), or None. An entry that fails
+        its checks is deleted, unless it was only a ``guess`` (:meth:`newest`)."""
         if not self._usable(create=False):
             return None
         entry = entry or self.entry(folder)
@@ -234,15 +260,17 @@ class StateCache:
                     log.warning("pickgraph: not using cache entry %s: %s", path, reason)
                     return None
             found = self._read(entry, folder)
-            if not isinstance(found, str):
-                os.utime(entry)  # used now: newest() and prune() go by last use
         except (OSError, ValueError, SnapshotError) as exc:
             found = f"{type(exc).__name__}: {exc}"
         if isinstance(found, str):
+            if guess:
+                return None
             # stale or damaged: make room for the entry this start will write
             log.warning("pickgraph: replacing cache entry %s (%s)", entry.name, found)
             shutil.rmtree(entry, ignore_errors=True)
             return None
+        with contextlib.suppress(OSError):  # a read-only cache is still read
+            os.utime(entry)  # used now: newest() and prune() go by last use
         return found
 
     def _read(self, entry: Path, folder: Path):
@@ -304,7 +332,7 @@ class StateCache:
         self.prune(folder)
 
     def prune(self, folder: Path) -> None:
-        """Drop all but the newest entries, leftovers of interrupted writes, and the
+        """Drop all but the entries used last, leftovers of interrupted writes, and the
         pickled files of pickgraph versions before this format."""
         entries = []
         now = time.time()

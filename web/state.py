@@ -175,17 +175,20 @@ class SiteState:
         entry, found = None, None
         if cache is not None:
             # named before the files are read, so that an edit during the build is
-            # seen; meanwhile the entry written last is read, as the one expected
+            # seen; meanwhile the entry written or read last is read, as the one expected
             named = cache.entry_later(path)
             guess = None
             try:
                 guess = cache.newest(path)
                 if guess is not None:
                     with _collector_paused():
-                        found = cache.load(path, guess)
+                        found = cache.load(path, guess, guess=True)
             finally:
                 entry = named()
-            if entry != guess:  # content changed since (or another version's entry)
+            if entry != guess and found is not None:  # the content changed since
+                found = None
+                gc.collect()  # the graph read for nothing holds cycles: free them now
+            if found is None:  # the named entry, deleted if it fails its checks
                 with _collector_paused():
                     found = cache.load(path, entry)
         if found is not None:
@@ -194,7 +197,7 @@ class SiteState:
             state.from_cache = True
         else:
             # warnings are for editors, never shown here; the loader pauses the collector
-            # itself, and the index is built with it running (a long dask build)
+            # itself (a server keeps it off until its heap is frozen: serve.py)
             tg = graph.load(path, lint=False)
             pages = len(tg.topics) + len(tg.comparisons)
             if defer_index and cache is not None and pages >= settings.defer_index_from:
