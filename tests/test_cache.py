@@ -457,6 +457,8 @@ def test_a_start_reads_the_expected_entry_while_a_child_names_the_right_one(mini
     assert cache.newest(mini.root) == expected
 
 
+# Python 3.12+ warns of any fork in a process with threads: the suite's, here on purpose
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_naming_in_a_child_survives_a_reaped_child_and_a_failed_fork(mini, cache_dir, monkeypatch):
     """The child is forked (counted), its name read even when a server's SIGCHLD
     handler reaped it first; when the fork fails the name is worked out here and no
