@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from .errors import PickgraphError, Problem
 from .lazy import LazyComparisons
-from .model import NO_PICK, Comparison, ComparisonHead, DomainInfo, TagInfo, Topic
+from .model import NO_PICK, Comparison, ComparisonHead, DomainInfo, TagInfo, Topic, canonical_slug
 from .topicgraph import TopicGraph
 
 __all__ = ["FOLDER_FORMAT", "SnapshotError", "read", "to_json", "write"]
@@ -207,7 +207,7 @@ def _checked_heads(doc: _FolderDocument, lines) -> tuple[dict[str, ComparisonHea
         if (
             slug <= previous
             or a == b
-            or slug != (f"{a}-vs-{b}" if a < b else f"{b}-vs-{a}")  # canonical_slug
+            or slug != canonical_slug(a, b)
             or a not in topics
             or b not in topics
             or pick not in (a, b, NO_PICK)
