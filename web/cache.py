@@ -105,10 +105,6 @@ def content_signature(folder: Path) -> tuple:
     return tuple(out)
 
 
-def _known(entry: Path) -> Callable[[], Path]:
-    return lambda: entry
-
-
 def _gevent_patched() -> bool:
     if "gevent" not in sys.modules:
         return False
@@ -170,18 +166,21 @@ class StateCache:
         fork, runs another thread (a fork copies no other thread, whose locks could be
         held) or runs gevent (whose patched ``os.close`` would leave the pipe open), or
         when the pipe, the fork or the child fails."""
-        if not hasattr(os, "fork") or threading.active_count() > 1 or _gevent_patched():
-            return _known(self.entry(folder))
-        try:
-            read_end, write_end = os.pipe()
-        except OSError:
-            return _known(self.entry(folder))
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read_end)
-            os.close(write_end)
-            return _known(self.entry(folder))
+        pid = None
+        if hasattr(os, "fork") and threading.active_count() == 1 and not _gevent_patched():
+            try:
+                read_end, write_end = os.pipe()
+                try:
+                    pid = os.fork()
+                except OSError:
+                    os.close(read_end)
+                    os.close(write_end)
+                    raise
+            except OSError:
+                pid = None
+        if pid is None:
+            entry = self.entry(folder)
+            return lambda: entry
         if pid == 0:  # the child: stats, a digest, then gone without any clean-up
             try:
                 os.close(read_end)

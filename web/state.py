@@ -178,18 +178,17 @@ class SiteState:
             # seen; meanwhile the entry written or read last is read, as the one expected
             named = cache.entry_later(path)
             guess = None
-            try:
-                guess = cache.newest(path)
-                if guess is not None:
-                    with _collector_paused():
+            with _collector_paused():
+                try:
+                    guess = cache.newest(path)
+                    if guess is not None:
                         found = cache.load(path, guess, guess=True)
-            finally:
-                entry = named()
-            if entry != guess and found is not None:  # the content changed since
-                found = None
-                gc.collect()  # the graph read for nothing holds cycles: free them now
-            if found is None:  # the named entry, deleted if it fails its checks
-                with _collector_paused():
+                finally:
+                    entry = named()
+                if entry != guess and found is not None:  # the content changed since
+                    found = None
+                    gc.collect()  # the graph read for nothing holds cycles: free them now
+                if found is None:  # the named entry, deleted if it fails its checks
                     found = cache.load(path, entry)
         if found is not None:
             tg, index, derived = found
