@@ -16,7 +16,6 @@ exception. (The loader refuses a file over its size limit before reading it.)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -24,6 +23,7 @@ import yaml.constructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import Problem
+from .plainyaml import quick_data
 
 __all__ = [
     "MAX_ALIAS_DEPTH",
@@ -91,13 +91,24 @@ MAX_ALIAS_VALUES = 10_000
 MAX_ALIAS_DEPTH = 3
 
 
-@dataclass
 class ParsedFile:
-    """The data of one file, its node tree (for locating problems) and its problems."""
+    """The data of one file, its node tree (for locating problems) and its problems.
 
-    data: Any
-    root: Node | None
-    problems: list[Problem]
+    A file read by the plain reader (``plainyaml``) has no tree until a check asks for
+    a position: ``root`` composes it then, from the text it keeps.
+    """
+
+    __slots__ = ("data", "_root", "problems", "_text")
+
+    def __init__(self, data: Any, root: Node | None, problems: list[Problem], text=None):
+        self.data, self._root, self.problems, self._text = data, root, problems, text
+
+    @property
+    def root(self) -> Node | None:
+        if self._root is None and self._text is not None:
+            self._root = yaml.compose(self._text, Loader=_Loader)
+            self._text = None
+        return self._root
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
@@ -302,6 +313,9 @@ def parse_yaml(raw: bytes, path: str) -> ParsedFile:
     text, problems = _decode(raw, path)
     if text is None or problems:
         return ParsedFile(None, None, problems)
+    data = quick_data(text, MAX_DEPTH)
+    if isinstance(data, dict):
+        return ParsedFile(data, None, [], text)
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
