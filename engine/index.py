@@ -41,7 +41,7 @@ from .core import Engine
 from .features import FEATURE_PPR, FEATURES, FEATURES_VERSION, PPR_FLOOR, FeatureSpace
 from .methods import DEFAULT_METHOD, LearnedRanker
 from .pagemodel import PAGE_WEIGHTS, page_model
-from .ranker import TRAINING, LinearModel
+from .ranker import TRAINING, TRAINING_VERSION, LinearModel
 
 __all__ = [
     "PARALLEL_MIN",
@@ -288,6 +288,7 @@ def index_signature() -> dict:
         "feature_floor": PPR_FLOOR,
         "features_version": FEATURES_VERSION,
         "training": asdict(TRAINING),
+        "training_version": TRAINING_VERSION,
         "page_weights": PAGE_WEIGHTS.to_dict() if PAGE_WEIGHTS is not None else None,
         "dense_max": DENSE_MAX,
         "truncate": TRUNCATE,

@@ -23,7 +23,7 @@ from .core import Engine
 from .features import FEATURES, FeatureSpace
 from .holdout import choose_hidden, hide
 
-__all__ = ["LinearModel", "fit_topic_model", "TRAINING"]
+__all__ = ["LinearModel", "fit_topic_model", "TRAINING", "TRAINING_VERSION"]
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,12 @@ class TrainingPlan:
     # Independent hide-and-learn rounds, each hiding this share of the comparisons.
     rounds: int = 3
     share: float = 0.1
-    # At most this many queries per round, and this many candidates per query past
-    # SMALL topics (the target plus the best by PageRank and Adamic-Adar, plus a random
-    # sample): the candidates a large graph's pages are re-ranked from.
+    # At most this many queries in all (the rounds stop once they have them: past about
+    # 5,000 comparisons the first round has them all), and this many candidates per
+    # query past SMALL topics (the target plus the best by PageRank and Adamic-Adar,
+    # plus a random sample): the candidates a large graph's pages are re-ranked from.
+    # A thousand queries are some 300,000 rows for eight weights; each further round
+    # costs a hidden copy of the graph and an engine built on it (docs/performance.md).
     max_queries: int = 1000
     candidates: int = 300
     small: int = 3000
@@ -43,6 +46,9 @@ class TrainingPlan:
 
 
 TRAINING = TrainingPlan()
+# Raised when the same plan draws its rows differently, so that saved indexes (which
+# carry the fitted model) go stale: 2 counts max_queries over all rounds, not per round.
+TRAINING_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -114,14 +120,16 @@ def fit_topic_model(engine: Engine, plan: TrainingPlan = TRAINING) -> LinearMode
 
     tg = engine.tg
     xs, ys = [], []
+    room = plan.max_queries  # queries still wanted
     for r in range(plan.rounds):
         rng = np.random.default_rng([plan.seed, r])
-        if len(tg.comparisons) < 10:
+        if len(tg.comparisons) < 10 or room < 2:
             break
         hidden = choose_hidden(tg, plan.share, rng)
-        if len(hidden) * 2 > plan.max_queries:
-            keep = rng.choice(len(hidden), size=plan.max_queries // 2, replace=False)
+        if len(hidden) * 2 > room:
+            keep = rng.choice(len(hidden), size=room // 2, replace=False)
             hidden = [hidden[i] for i in sorted(keep)]
+        room -= 2 * len(hidden)
         inner = Engine(hide(tg, hidden, f"fit-{r}"))
         space = FeatureSpace(inner)
         for c in hidden:

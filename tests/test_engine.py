@@ -426,3 +426,30 @@ def test_ad_hoc_adamic_adar_equals_the_sum_of_rows():
         rows = np.asarray(adamic_adar_rows(e, seeds).sum(axis=0)).ravel()
         assert np.allclose(adamic_adar_sum(e, seeds), rows, rtol=1e-12, atol=0)
         assert rows.max() > 0
+
+
+def test_the_ranker_stops_drawing_rounds_once_it_has_its_queries(monkeypatch):
+    """Each round hides comparisons and builds an engine on what is left; once the
+    rounds have max_queries queries, none more is built."""
+    from dataclasses import replace
+
+    from pickgraph.engine import ranker
+
+    engine = Engine(graph.load())
+    built = []
+    real_hide = ranker.hide
+    monkeypatch.setattr(
+        ranker,
+        "hide",
+        lambda tg, hidden, label: built.append(len(hidden)) or real_hide(tg, hidden, label),
+    )
+    full = ranker.fit_topic_model(engine)  # the bundled content: three rounds of 10%
+    share = round(0.1 * len(engine.tg.comparisons))
+    assert built == [share] * 3 and full.positives > 2 * share
+    built.clear()
+    capped = ranker.fit_topic_model(engine, replace(ranker.TRAINING, max_queries=2 * share + 40))
+    assert built == [share, 20]  # the second round takes what is still wanted, no third
+    assert capped.positives <= 2 * share + 40
+    built.clear()
+    ranker.fit_topic_model(engine, replace(ranker.TRAINING, max_queries=60))
+    assert built == [30]
