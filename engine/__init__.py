@@ -15,11 +15,24 @@ from .core import Engine
 from .evaluate import evaluate, split
 from .gaps import gaps
 from .index import SuggestionIndex, build_index
-from .judged import evaluate_judged
-from .judgments import load_judgments
 from .methods import DEFAULT_METHOD, METHODS
 from .rank import rankings
 from .suggest import Recommender, Suggestion, Suggestions
+
+# Evaluation against reader judgments is for the command line and notebooks; its
+# pydantic models take a fifth of a second to build, which a server need not pay.
+_LAZY = {"evaluate_judged": ".judged", "load_judgments": ".judgments"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_METHOD",

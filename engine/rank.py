@@ -7,7 +7,6 @@ who wins a comparison). Each row also carries plain wins and losses.
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 
 from pickgraph.graph import TopicGraph
@@ -161,6 +160,8 @@ def rankings(tg: TopicGraph, tag: str | None = None, method: str = "pagerank") -
         )
     topics = _subset(tg, tag)
     record, games = picks_among(tg, topics)
+    import networkx as nx  # slow to import; a server's start-up never needs it
+
     digraph = nx.DiGraph()
     digraph.add_nodes_from(topics)
     for winner, loser, weight in games:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from itertools import combinations
 
-import networkx as nx
-
 from pickgraph.graph import TopicGraph, canonical_slug
 from pickgraph.graph.topicgraph import SET_SIZES
 
@@ -114,6 +112,8 @@ def best_of(tg: TopicGraph, tag: str) -> dict:
 
 def _pick_order(topics: list[str], games: list[tuple[str, str, float]]) -> dict:
     """Whether the picks alone put ``topics`` in one order, and if not, why not."""
+    import networkx as nx  # slow to import; a server's start-up never needs it
+
     beats = nx.DiGraph()
     beats.add_nodes_from(topics)
     beats.add_edges_from((w, lo) for w, lo, _ in games)

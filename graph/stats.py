@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import networkx as nx
-
 from .model import NO_PICK
 from .topicgraph import TopicGraph
 
@@ -23,6 +21,8 @@ def stats(tg: TopicGraph) -> dict:
     (1, 1.0)
     """
     g = tg.graph
+    import networkx as nx  # slow to import; a server's start-up never needs it
+
     components = list(nx.connected_components(g)) if len(g) else []
     largest = max((len(c) for c in components), default=0)
     degrees = [len(tg.comparisons_of(s)) for s in tg.topics]

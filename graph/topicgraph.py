@@ -12,9 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
-
-import networkx as nx
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import NotFound, Problem
 from .lazy import LazyComparisons
@@ -28,6 +26,9 @@ from .model import (
     canonical_slug,
 )
 from .similar import MAX_TEXT, Names
+
+if TYPE_CHECKING:  # networkx is slow to import; only the graph property needs it
+    import networkx as nx
 
 __all__ = ["Resolved", "Tag", "TopicGraph"]
 
@@ -393,6 +394,8 @@ class TopicGraph:
 
 
 def build_graph(tg: TopicGraph) -> nx.Graph:
+    import networkx as nx
+
     g = nx.Graph(version=tg.version)
     for slug, t in tg.topics.items():
         attrs = {
