@@ -45,6 +45,8 @@ _WORDS = frozenset(
 # non-text plain scalars seen so far (dates, weights): the value depends on the text only
 _TYPED: dict[str, Any] = {}
 _MAX_TYPED = 4096
+# libyaml refuses a key that runs past 1,024 characters; stay well inside that
+_MAX_KEY = 1000
 
 
 class _Outside(Exception):
@@ -67,6 +69,8 @@ def quick_data(text: str, max_depth: int = 64) -> Any | None:
         and ("\n#" in text or " #" in text or text.startswith("#"))
         or "\t" in text
         or "\r" in text
+        or " \n" in text  # trailing spaces are text inside a folded block
+        or text.endswith(" ")
         or _OTHER_BREAKS.search(text)
         or text.startswith(("---", "%"))
         or "\n---" in text
@@ -74,7 +78,7 @@ def quick_data(text: str, max_depth: int = 64) -> Any | None:
     ):
         return None
     lines = [(len(s) - len(s.lstrip(" ")), s.strip(" ")) for s in text.split("\n")]
-    reader = _Reader(lines, max_depth)
+    reader = _Reader(lines, max_depth, text.endswith("\n"))
     try:
         i = reader.skip_blank(0)
         if i == len(lines) or lines[i][0] != 0:
@@ -88,9 +92,10 @@ def quick_data(text: str, max_depth: int = 64) -> Any | None:
 
 
 class _Reader:
-    def __init__(self, lines: list[tuple[int, str]], max_depth: int):
+    def __init__(self, lines: list[tuple[int, str]], max_depth: int, final_newline: bool):
         self.lines = lines
         self.n = len(lines)
+        self.final_newline = final_newline
         # collections open (the root, and room for a flow list at the end), and the bound
         self.depth, self.max_depth = 2, max_depth
 
@@ -124,7 +129,7 @@ class _Reader:
             s = first if first is not None else lines[i][1]
             first = None
             m = _KEY.match(s)
-            if m is None:
+            if m is None or m.end() > _MAX_KEY:
                 raise _Outside
             key = m.group(1)
             if key in out:
@@ -247,6 +252,8 @@ class _Reader:
                 raise _Outside  # a more indented line keeps its breaks
             paragraphs[-1].append(s)
             i += 1
+        if rest == ">" and not self.final_newline and self.skip_blank(i) == n:
+            raise _Outside  # a kept last line break the file does not have
         body = "\n".join(" ".join(p) for p in paragraphs)
         return _text(body if rest == ">-" else body + "\n"), i
 
@@ -281,6 +288,8 @@ def _flow_list(s: str) -> list:
     out = []
     for item in inner.split(","):
         item = item.strip(" ")
+        if item[:1] == "-" and item[1:2] in ("", " "):
+            raise _Outside  # a block entry: not allowed inside brackets
         if item[:1] in ("'", '"'):
             out.append(_quoted(item))
         elif _FLOW_ITEM.fullmatch(item):

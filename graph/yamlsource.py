@@ -106,8 +106,11 @@ class ParsedFile:
     @property
     def root(self) -> Node | None:
         if self._root is None and self._text is not None:
-            self._root = yaml.compose(self._text, Loader=_Loader)
-            self._text = None
+            text, self._text = self._text, None
+            try:
+                self._root = yaml.compose(text, Loader=_Loader)
+            except yaml.YAMLError:  # the plain reader took a text PyYAML refuses: a bug
+                self._root = None  # there, but a position is not worth a crash
         return self._root
 
 

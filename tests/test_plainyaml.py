@@ -92,6 +92,16 @@ SAME = [
     "a: x\n---\nb: y\n",
     "a: [Python, C#, F#]\nb: C#\n",
     "a: one\u2028two\nb: x\x85y\n",
+    # found by a review: forms PyYAML refuses or reads differently
+    "a: [- x]\n",
+    "a: [x, - y]\n",
+    "k" * 1030 + ": 1\n",
+    "a: >-\n  x \n",
+    "a: >\n  x \n\n  y\n",
+    "a: >\n  x\n     \n  y\n",
+    "a: >\n  x",
+    "a:\n- >\n  x",
+    "a: [x, -y, -]\n",
 ]
 
 
@@ -121,8 +131,23 @@ def test_the_common_forms_take_the_fast_path():
     for i in (1, 2, 3, 4, 5, 8, 13, 17, 18, 20, 25, 41, 43, 46):
         assert agrees(SAME[i]) is not None, SAME[i]
     # what it must leave to the full path: problems with positions, and forms outside it
-    for i in (6, 7, 9, 10, 11, 12, 14, 15, 16, 21, 22, 23, 24, 26, 27, 28, 29, 30, 31, 32, 34, 47):
+    for i in (6, 7, 9, 10, 11, 12, 14, 15, 16, 21, 22, 23, 24, 26, 27, 28, 29, 30, 31, 32, 34, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56):
         assert quick_data(SAME[i]) is None, SAME[i]
+
+
+def test_a_clip_block_ending_the_file_without_a_newline_and_with_one():
+    assert agrees("a: >\n  x") is None  # PyYAML gives 'x': no line break to keep
+    assert agrees("a: >\n  x\n") == {"a": "x\n"}
+    assert agrees("a: >-\n  x") == {"a": "x"}
+
+
+def test_a_tree_the_full_parser_refuses_costs_a_position_not_a_crash(monkeypatch):
+    """Were the plain reader ever to take a text PyYAML refuses, a check asking for a
+    position gets none (1:1 from locate) instead of an exception."""
+    monkeypatch.setattr(yamlsource, "quick_data", lambda text, depth: {"a": ["- x"]})
+    parsed = yamlsource.parse_yaml(b"a: [- x]\n", "f.yaml")
+    assert parsed.data == {"a": ["- x"]} and parsed.root is None
+    assert yamlsource.locate(parsed.root, ("a", 0)) == (1, 1)
 
 
 def test_nesting_past_the_limit_steps_aside():
