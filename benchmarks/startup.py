@@ -97,8 +97,9 @@ def main() -> None:
                     (tmp / f"warm-{name}").mkdir()
                     _fill(content, tmp / f"warm-{name}", env)
             times: dict[str, list[float]] = {"this": [], "reference": []}
-            for _ in range(rounds):
-                for name, env in versions.items():
+            for r in range(rounds):
+                order = list(versions.items())
+                for name, env in order if r % 2 == 0 else order[::-1]:  # neither always first
                     if kind == "warm":
                         cache = tmp / f"warm-{name}"
                     else:  # a new, empty folder every time
