@@ -22,9 +22,11 @@ import yaml
 import yaml.constructor
 from yaml.nodes import ScalarNode
 
-__all__ = ["quick_data"]
+__all__ = ["YAML11_BOOLEANS", "known_tag", "one_space", "quick_data"]
 
 _STR = "tag:yaml.org,2002:str"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +|$)")
 _SPACES = re.compile(r"[ \t]{2,}|\t")
 # A plain scalar may not start with these (YAML indicators); quotes are read apart.
@@ -34,14 +36,36 @@ _FLOW_ITEM = re.compile(r"[^\s,\[\]{}#&*!|>'\"%@`?:][^,\[\]{}\"':]*")
 # YAML 1.1 line breaks besides LF and CR, and a byte order mark past the start
 _OTHER_BREAKS = re.compile("[\x85\u2028\u2029\ufeff]")
 _RESOLVER = yaml.resolver.Resolver()
-# first characters of the plain scalars the resolver may read as other than text, and
-# the words it reads as booleans or null (YAML 1.1, as PyYAML)
-_RESOLVABLE = frozenset(k for k in _RESOLVER.yaml_implicit_resolvers if k)
-_WORDS = frozenset(
+# Plain scalars that YAML 1.1 (and so PyYAML) reads as booleans, and as null.
+YAML11_BOOLEANS = frozenset(
     v
-    for word in ("yes", "no", "true", "false", "on", "off", "null")
+    for word in ("yes", "no", "true", "false", "on", "off")
     for v in (word, word.capitalize(), word.upper())
 )
+_NULLS = frozenset({"null", "Null", "NULL"})
+# First characters of the plain scalars the resolver may read as other than text.
+_RESOLVABLE = frozenset(k for k in _RESOLVER.yaml_implicit_resolvers if k)
+
+
+def known_tag(value: str) -> str | None:
+    """The tag of the plain scalar ``value`` when it can be told without the
+    resolver's regular expressions, else None. Most scalars in content are prose, and
+    only one whose first character can start a number, date, boolean or null needs
+    them; a word can only be a boolean or null."""
+    if value and value[0] not in _RESOLVABLE:
+        return _STR
+    if value[:1].isalpha():
+        if value in YAML11_BOOLEANS:
+            return _BOOL
+        return _NULL if value in _NULLS else _STR
+    return None
+
+
+def one_space(value: str) -> str:
+    """``value`` with each run of spaces or tabs read as one space, as content text is."""
+    return _SPACES.sub(" ", value) if "  " in value or "\t" in value else value
+
+
 # non-text plain scalars seen so far (dates, weights): the value depends on the text only
 _TYPED: dict[str, Any] = {}
 _MAX_TYPED = 4096
@@ -255,14 +279,10 @@ class _Reader:
         if rest == ">" and not self.final_newline and self.skip_blank(i) == n:
             raise _Outside  # a kept last line break the file does not have
         body = "\n".join(" ".join(p) for p in paragraphs)
-        return _text(body if rest == ">-" else body + "\n"), i
+        return one_space(body if rest == ">-" else body + "\n"), i
 
     def _continues(self, i: int, owner: int) -> bool:
         return i < self.n and bool(self.lines[i][1]) and self.lines[i][0] > owner
-
-
-def _text(value: str) -> str:
-    return _SPACES.sub(" ", value) if "  " in value else value
 
 
 def _quoted(s: str) -> str:
@@ -273,10 +293,10 @@ def _quoted(s: str) -> str:
     if q == "'":
         if "'" in inner.replace("''", ""):
             raise _Outside
-        return _text(inner.replace("''", "'"))
+        return one_space(inner.replace("''", "'"))
     if '"' in inner or "\\" in inner:
         raise _Outside
-    return _text(inner)
+    return one_space(inner)
 
 
 def _flow_list(s: str) -> list:
@@ -301,12 +321,9 @@ def _flow_list(s: str) -> list:
 
 def _plain(value: str) -> Any:
     """A one-line plain scalar resolved as yamlsource's loader resolves it."""
-    c = value[:1]
-    if c not in _RESOLVABLE or c.isalpha() and value not in _WORDS:
-        return _SPACES.sub(" ", value) if "  " in value else value
-    tag = _RESOLVER.resolve(ScalarNode, value, (True, False))
+    tag = known_tag(value) or _RESOLVER.resolve(ScalarNode, value, (True, False))
     if tag == _STR:
-        return _text(value)
+        return one_space(value)
     if value in _TYPED:
         return _TYPED[value]
     try:  # a constructor of its own: this is rare, and constructors keep state

@@ -23,7 +23,7 @@ import yaml.constructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import Problem
-from .plainyaml import quick_data
+from .plainyaml import YAML11_BOOLEANS, known_tag, one_space, quick_data
 
 __all__ = [
     "MAX_ALIAS_DEPTH",
@@ -35,47 +35,26 @@ __all__ = [
     "parse_yaml",
 ]
 
-# Plain scalars that YAML 1.1 (and so PyYAML) reads as booleans.
-YAML11_BOOLEANS = frozenset(
-    v
-    for word in ("yes", "no", "true", "false", "on", "off")
-    for v in (word, word.capitalize(), word.upper())
-)
-
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when libyaml is there
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
-_NULLS = frozenset({"null", "Null", "NULL"})
-_RESOLVABLE = frozenset(k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k)
 
 
 class _Loader(_Base):
-    """The safe loader with a faster resolver for the common case.
-
-    Most scalars in content are prose; PyYAML's resolver calls into Python for each
-    one to learn it is text. Only a plain scalar whose first character can start a
-    number, boolean, null or date needs the full resolver.
-    """
+    """The safe loader with a faster resolver for the common case (``known_tag``)."""
 
     def resolve(self, kind, value, implicit):
         if kind is ScalarNode:
-            if not implicit[0] or (value and value[0] not in _RESOLVABLE):
+            if not implicit[0]:
                 return _STR
-            if value[:1].isalpha():  # a word can only be a boolean or null
-                if value in YAML11_BOOLEANS:
-                    return _BOOL
-                return _NULL if value in _NULLS else _STR
-            return _Base.resolve(self, kind, value, implicit)
+            return known_tag(value) or _Base.resolve(self, kind, value, implicit)
         return _SEQ if kind is SequenceNode else _MAP
 
 
 # Characters the YAML spec does not allow in a stream (tab, LF and CR are allowed).
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 _LINE_BREAK = re.compile(r"(?<!\n)\n(?!\n)")
-_SPACES = re.compile(r"[ \t]{2,}|\t")
 # Report at most this many bad characters per file: past a few, the file is binary.
 _MAX_CHAR_PROBLEMS = 5
 
@@ -290,9 +269,7 @@ class _Builder:
                 # A literal block keeps every line break; read it like a folded one
                 # (single breaks join lines, a blank line is a paragraph break).
                 value = _LINE_BREAK.sub(" ", value).replace("\n\n", "\n")
-            if "  " in value or "\t" in value:
-                value = _SPACES.sub(" ", value)
-            return value
+            return one_space(value)
         try:
             return self.constructor.construct_object(node, deep=True)
         except (ValueError, OverflowError):
@@ -319,6 +296,11 @@ def parse_yaml(raw: bytes, path: str) -> ParsedFile:
     data = quick_data(text, MAX_DEPTH)
     if isinstance(data, dict):
         return ParsedFile(data, None, [], text)
+    return _parse_text(text, path)
+
+
+def _parse_text(text: str, path: str) -> ParsedFile:
+    """The full path: PyYAML composes the node tree and ``_Builder`` builds the data."""
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
