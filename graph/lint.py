@@ -70,6 +70,11 @@ _CUT_ABBREVIATION = re.compile(r"(?i:\b(?:e\.g|i\.e)\b(?!\.))")
 _BULLETS = "+-•* "
 
 
+# A hyphenated word split at the end of a YAML line: folding the lines turns the break
+# into a space ("set- theoretic"). A suspended hyphen ("semi- or unstructured") is fine.
+_BROKEN_WORD = re.compile(r"\b[A-Za-z]+- (?!(?:and|or|nor|to|as|vs)\b)[a-z]\w*")
+
+
 def text_issue(text: str, lower: str | None = None) -> tuple[str, str] | None:
     """The first lint finding in one piece of text as (code, message), or None."""
     if lower is None:
@@ -93,6 +98,14 @@ def text_issue(text: str, lower: str | None = None) -> tuple[str, str] | None:
         or (("e.g" in lower or "i.e" in lower) and _CUT_ABBREVIATION.search(text))
     ):
         return "fragment", "text ends or starts with a lone letter, as a broken 'e.g.' leaves it"
+    if "- " in text:
+        match = _BROKEN_WORD.search(text)
+        if match:
+            return (
+                "broken-word",
+                f"{match.group(0)!r} reads as a word broken at a hyphen: a line that ends "
+                "inside a hyphenated word folds into a space; keep the word on one line",
+            )
     return None
 
 

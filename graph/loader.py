@@ -167,10 +167,17 @@ def _draft(parsed: ParsedFile, path: str) -> tuple[bool, list[Problem]]:
 def _topic_problems(
     topic: Topic, parsed: ParsedFile, path: str, stem: str, lint_text: bool = True
 ) -> list[Problem]:
-    if stem == topic.slug:
-        return []
-    message = f"slug {topic.slug!r} does not match the file name; name the file {topic.slug}.yaml"
-    return [_problem(path, parsed, ("slug",), message, "file-name")]
+    problems = []
+    if stem != topic.slug:
+        message = (
+            f"slug {topic.slug!r} does not match the file name; name the file {topic.slug}.yaml"
+        )
+        problems.append(_problem(path, parsed, ("slug",), message, "file-name"))
+    if lint_text and topic.summary:
+        issue = lint.text_issue(topic.summary)
+        if issue:
+            problems.append(_problem(path, parsed, ("summary",), issue[1], issue[0], "warning"))
+    return problems
 
 
 def _comparison_problems(

@@ -30,6 +30,8 @@ def warnings(content) -> list[str]:
         ("Good tooling", "fragment"),
         ("Works well with tools like e", "fragment"),
         ("g. Django and Rails both ship an ORM", "fragment"),
+        ("A gradual set- theoretic type system", "broken-word"),
+        ("Checkpoints give exactly- once results", "broken-word"),
     ],
 )
 def test_text_problems_flag(text, code):
@@ -45,6 +47,9 @@ def test_text_problems_flag(text, code):
         "e-commerce platforms rely on it for carts",
         "x86 and ARM builds are published",
         "Pairs well with k6 for load tests",
+        "Raw, semi- or unstructured data",
+        "Pre- and post-processing hooks",
+        "A gradual set-theoretic type system - inferred",
     ],
 )
 def test_text_problems_accept_real_text(text):
@@ -70,6 +75,33 @@ def test_fragment_left_by_a_broken_split(mini):
     assert warnings(mini) == [
         "comparisons/redis-vs-memcached.yaml:5:7: warning: text is a fragment ('+g'): fewer "
         "than 3 words"
+    ]
+
+
+def test_word_broken_across_yaml_lines(mini):
+    """A plain scalar folded at a hyphen reads "self- hosting"; topic summaries are
+    checked as well as comparison text."""
+    mini.replace(
+        PAIR,
+        "    - Optional persistence and replication",
+        "    - Optional persistence for self-\n      hosting teams",
+    )
+    assert warnings(mini) == [
+        "comparisons/redis-vs-memcached.yaml:5:7: warning: 'self- hosting' reads as a word "
+        "broken at a hyphen: a line that ends inside a hyphenated word folds into a space; "
+        "keep the word on one line"
+    ]
+    mini.replace(PAIR, "for self-\n      hosting teams", "for self-hosting teams")
+    mini.replace(
+        "topics/redis.yaml",
+        "summary: An in-memory data structure server used as a cache, queue and session store.",
+        "summary: An in-memory data structure server used as a cache, queue and session\n"
+        "  store, with a single-\n  threaded core.",
+    )
+    assert warnings(mini) == [
+        "topics/redis.yaml:5:10: warning: 'single- threaded' reads as a word broken at a "
+        "hyphen: a line that ends inside a hyphenated word folds into a space; keep the word "
+        "on one line"
     ]
 
 
