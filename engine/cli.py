@@ -11,7 +11,7 @@ from pickgraph.graph.errors import BadRequest
 
 from .evaluate import PROTOCOLS, evaluate
 from .gaps import gaps
-from .index import build_index, check_index_folder
+from .index import PUSH_FROM, build_index, check_index_folder
 from .judged import evaluate_judged
 from .judgments import load_judgments
 from .methods import METHODS
@@ -285,10 +285,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     _scheduler_option(p, "a LocalCluster for builds of 5,000 pages or more")
     p.add_argument(
         "--walk",
-        choices=("push", "power"),
-        default="power",
-        help="past 4,096 topics, each topic's best entries by full power iterations "
-        "(default) or by local push (bounded error; slower on graphs measured so far)",
+        choices=("auto", "push", "power"),
+        default="auto",
+        help="past 4,096 topics, each topic's best entries by full power iterations or "
+        f"by local push (bounded error); auto (default): the push from {PUSH_FROM:,} topics",
     )
     p.add_argument("--out", metavar="DIR", help="write the index there (.npy arrays, header.json)")
     p.add_argument("--json", action="store_true")

@@ -10,10 +10,12 @@ reads its row and a comparison page its two sides' rows, then the page model giv
 every candidate its probability. Up to DENSE_MAX topics the rows are whole and the
 index equals on-demand computation exactly; past it each topic keeps its TRUNCATE
 best entries (scores then in float32), which leaves the top of each list intact in
-practice (docs/performance.md); those entries come from full power iterations, or,
-with ``walk="push"``, from a local push PageRank (``PageModel.top_affinities``) whose
-work per topic depends on its neighbourhood. On the synthetic graphs measured so far
-the push is the slower of the two (benchmarks/push.py), so it is not the default.
+practice (docs/performance.md); those entries come from full power iterations or
+from a local push PageRank (``PageModel.top_affinities``), whose work per topic
+depends on its neighbourhood rather than on the whole graph: by default the power
+iterations below PUSH_FROM topics, where they are the cheaper, and the push from
+there (benchmarks/push.py). Past DENSE_MAX a page is scored from its seeds'
+truncated rows at the topics near it only (``PageModel.score_rows``).
 Large builds run their ranges of topics, then of pages, as tasks
 on dask.distributed: a LocalCluster on this machine, or any scheduler (``open_tasks``).
 """
@@ -60,6 +62,10 @@ TRUNCATE = 512
 # and pages alike, at 10k topics / 100k comparisons with the 3-step feature PageRank
 # (1e-5 gave 0.9897 for rows).
 PUSH_TOLERANCE = 3e-6
+# From this many topics the default walk is the local push: per row it cost 1.6 times
+# the power iterations at 10k topics and 0.28 times at 100k (benchmarks/push.py; the
+# pages' recall@10 of the power rows' pages at PUSH_TOLERANCE: 1.000 and 0.991).
+PUSH_FROM = 30_000
 # Columns per sparse-times-dense product. Small blocks keep the dense side in cache:
 # at 100k topics, 16 columns cost 1.4 ms per column and step against 2.0 ms for 64.
 BATCH = 16
@@ -383,7 +389,11 @@ def _page_rows(build: _Build, aff: _Affinities, bounds: tuple[int, int]) -> tupl
             cid = row - n
             seeds = [int(x) for x in engine.comparison_ends[cid]]
             page, skip_c = "comparison", np.array([cid])
-        cand = pm.score(seeds, page, skip_c, seeds, aff=aff.rows(seeds))
+        if aff.full is not None:
+            cand = pm.score(seeds, page, skip_c, seeds, aff=aff.rows(seeds))
+        else:  # truncated rows: read only the topics near the page
+            rows = [(aff.keep_idx[s], aff.keep_val[s]) for s in seeds]
+            cand = pm.score_rows(seeds, page, skip_c, seeds, rows)
         comps.put(row - lo, cand.comparisons, cand.comparison_scores)
         topics.put(row - lo, cand.topics, cand.topic_scores)
     return comps, topics
@@ -506,7 +516,7 @@ def build_index(
     tg_or_engine: TopicGraph | Engine,
     progress=None,
     scheduler=None,
-    walk: str = "power",
+    walk: str = "auto",
     parallel_min: int = PARALLEL_MIN,
 ) -> SuggestionIndex:
     """Compute every page's ranked candidates with the default method.
@@ -515,16 +525,19 @@ def build_index(
     for builds of at least ``parallel_min`` pages); the index is the same wherever
     they run. Past DENSE_MAX topics each topic's best entries come from full power
     iterations (``walk="power"``) or from a local push (``"push"``, within a proven
-    error bound on its PageRank walks; slower on the graphs measured so far).
+    error bound on its PageRank walks); ``"auto"`` takes the push from PUSH_FROM
+    topics.
     ``progress(stage, done, total)`` is called as ranges finish.
     """
-    if walk not in ("push", "power"):
-        raise ValueError(f"walk must be 'push' or 'power', not {walk!r}")
+    if walk not in ("auto", "push", "power"):
+        raise ValueError(f"walk must be 'auto', 'push' or 'power', not {walk!r}")
     start = time.perf_counter()
     engine = tg_or_engine if isinstance(tg_or_engine, Engine) else Engine(tg_or_engine)
     n, m = engine.n_topics, len(engine.comparison_ends)
     page_model(engine).prepare()
     exact = n <= DENSE_MAX
+    if walk == "auto":
+        walk = "push" if n >= PUSH_FROM else "power"
     build = _Build(engine, "exact" if exact else walk, min(TRUNCATE, n), PUSH_TOLERANCE)
     with open_tasks(scheduler, parallel=n + m >= parallel_min) as tasks:
         shared = tasks.share(build)

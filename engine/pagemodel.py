@@ -241,53 +241,15 @@ class PageModel:
         # the two sides as two columns: elementwise operations on them cost a fraction
         # of reductions along rows of two
         ends = e.comparison_ends[cand]
-        first, second = ends[:, 0], ends[:, 1]
-        best = aff.max(axis=0)
         on_page = np.zeros(e.n_topics, dtype=bool)
         on_page[seeds] = True
-        on1, on2 = on_page[first], on_page[second]
-        a1, a2 = np.where(on1, ON_PAGE, best[first]), np.where(on2, ON_PAGE, best[second])
-        # a side that is on the page contributes nothing to the counts below
-        off1, off2 = ~on1, ~on2
-
-        def count(flags: np.ndarray) -> np.ndarray:  # of the sides that are off the page
-            return np.add(flags[first] & off1, flags[second] & off2, dtype=np.float64)
-
-        def low(values: np.ndarray) -> np.ndarray:  # of the weaker side, 1 when on the page
-            return np.minimum(np.where(on1, 1.0, values[first]), np.where(on2, 1.0, values[second]))
-
-        kinds = self.space.kinds
-        related_to = rel["related_to"]
-        out = np.empty((len(cand), len(COMPARISON_FEATURES)))
-        out[:, 0] = on1 | on2
-        out[:, 1] = np.minimum(a1, a2)
-        out[:, 2] = np.maximum(a1, a2)
-        out[:, 3] = count(rel["compared"])
-        out[:, 4] = count(rel["related"])
-        out[:, 5] = off1 & off2 & ((related_to[first] & related_to[second]) != 0)
-        out[:, 6] = count(rel["kind"])
-        out[:, 7] = low(rel["tags"])
-        out[:, 8] = low(rel["text"])
-        out[:, 9] = kinds[first] == kinds[second]
-        out[:, 10] = page == "topic"
-        out[:, 11] = page == "stack"
-        return out
+        best = aff.max(axis=0)
+        return _comparison_matrix(
+            ends[:, 0], ends[:, 1], on_page, best, rel, self.space.kinds, page
+        )
 
     def topic_features(self, cand: np.ndarray, aff: np.ndarray, rel: dict, page: str) -> np.ndarray:
-        best = aff.max(axis=0)
-        return np.column_stack(
-            [
-                best[cand],
-                rel["compared"][cand],
-                rel["related"][cand],
-                rel["kind"][cand],
-                rel["tags"][cand],
-                rel["text"][cand],
-                self.space.hubness[cand],
-                np.full(len(cand), page == "topic"),
-                np.full(len(cand), page == "stack"),
-            ]
-        ).astype(np.float64)
+        return _topic_matrix(cand, self.space.hubness[cand], aff.max(axis=0), rel, page)
 
     # ------------------------------------------------------------ a page
     def score(
@@ -314,8 +276,7 @@ class PageModel:
             cand = np.arange(m)
             topics = np.arange(e.n_topics)
         else:
-            k = min(NEAR, e.n_topics)
-            near = np.argpartition(-best, k - 1)[:k]
+            near = _top(best, min(NEAR, e.n_topics))
             near = distinct(np.r_[near, seeds, *[e.partners(s) for s in seeds]])
             cand = comparisons_touching(e, near)
             topics = near
@@ -328,6 +289,116 @@ class PageModel:
         oc = np.lexsort((cand, -pc))[:CANDIDATES]
         ot = np.lexsort((topics, -pt))[:MAX_LIMIT]
         return PageCandidates(cand[oc], pc[oc], topics[ot], pt[ot])
+
+    def score_rows(
+        self,
+        seeds: list[int],
+        page: str,
+        skip_comparisons: np.ndarray | list[int],
+        skip_topics: np.ndarray | list[int],
+        rows: list[tuple[np.ndarray, np.ndarray]],
+    ) -> PageCandidates:
+        """``score`` from truncated affinity rows, reading only the topics near the page.
+
+        ``rows`` holds each seed's kept affinities as (distinct topic ids, values); every
+        other topic reads as the row's smallest kept value (as ``_Affinities.rows``
+        makes them whole). Past FULL_SCAN comparisons ``score`` reads its features at
+        the sides of the comparisons touching the page's NEAR best topics only, so this
+        computes them there and nowhere else: the work follows the page's
+        neighbourhood, where whole rows cost a pass over every topic per feature. Equal
+        to ``score`` on the whole rows (both take the NEAR best with ties by id).
+        """
+        e = self.engine
+        n, m = e.n_topics, len(e.comparison_ends)
+        if m <= FULL_SCAN or self.weights is None:  # every comparison is read anyway
+            whole = np.empty((len(rows), n))
+            for i, (ids, values) in enumerate(rows):
+                whole[i] = values.min()
+                whole[i, ids] = values
+            return self.score(seeds, page, skip_comparisons, skip_topics, aff=whole)
+        seeds = [int(s) for s in seeds]
+        # the page's best affinity at every kept topic; any other topic has `floor`
+        floor = max(float(values.min()) for _, values in rows)
+        kept = distinct(np.concatenate([ids for ids, _ in rows]).astype(np.int64))
+        kept_best = np.full(len(kept), floor)
+        for ids, values in rows:
+            at = np.searchsorted(kept, ids)
+            kept_best[at] = np.maximum(kept_best[at], values)
+        k = min(NEAR, n)
+        above = kept_best > floor
+        if above.sum() >= k:
+            top = kept[_top(kept_best, k)]
+        else:  # the k-th best ties at the floor with every topic not above it
+            above = kept[above]
+            ties = np.setdiff1d(np.arange(min(n, k + len(above))), above)[: k - len(above)]
+            top = np.concatenate([above, ties])
+        partners = [e.partners(s) for s in seeds]
+        near = distinct(np.concatenate([top, seeds, *partners]).astype(np.int64))
+        cand = comparisons_touching(e, near)
+        cand = cand[~_positions(np.sort(np.asarray(skip_comparisons, np.int64)), cand)[0]]
+        topics = near[~_positions(np.sort(np.asarray(skip_topics, np.int64)), near)[0]]
+        ends = e.comparison_ends[cand]
+        # every topic a feature is read at, and where each topic is among them (-1: not)
+        at = distinct(np.concatenate([ends.ravel(), topics]).astype(np.int64))
+        where = np.full(n, -1, dtype=np.int64)
+        where[at] = np.arange(len(at))
+        best = np.full(len(at), floor)
+        hit, found = _positions(kept, at)
+        best[hit] = kept_best[found]
+        rel = self._relations_at(seeds, at, where, partners)
+        on_page = np.zeros(len(at), dtype=bool)
+        seen = where[seeds]
+        on_page[seen[seen >= 0]] = True  # a topic page skips its own topic
+        first, second = where[ends[:, 0]], where[ends[:, 1]]
+        x = _comparison_matrix(first, second, on_page, best, rel, self.space.kinds[at], page)
+        pc = _sigmoid(self.weights.comparisons.logits(x))
+        x = _topic_matrix(where[topics], self.space.hubness[topics], best, rel, page)
+        pt = _sigmoid(self.weights.topics.logits(x))
+        oc = np.lexsort((cand, -pc))[:CANDIDATES]
+        ot = np.lexsort((topics, -pt))[:MAX_LIMIT]
+        return PageCandidates(cand[oc], pc[oc], topics[ot], pt[ot])
+
+    def _relations_at(
+        self, seeds: list[int], at: np.ndarray, where: np.ndarray, partners: list[np.ndarray]
+    ) -> dict[str, np.ndarray]:
+        """``_relations`` read at the topics ``at`` only, the same values; ``where`` is
+        each topic's position among them, or -1."""
+        e, space = self.engine, self.space
+
+        def positions(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            at = where[ids]
+            keep = at >= 0
+            return at[keep], keep
+
+        size = len(at)
+        related = np.zeros(size, dtype=bool)
+        related_to = np.zeros(size, dtype=np.int64)
+        kind = np.zeros(size, dtype=bool)
+        compared = np.zeros(size, dtype=bool)
+        tags, text = np.zeros(size), np.zeros(size)
+        kinds = space.kinds[at]
+        rel = e.related_topics
+        for i, s in enumerate(seeds):
+            near, _ = positions(rel.indices[rel.indptr[s] : rel.indptr[s + 1]])
+            related[near] = True
+            related_to[near] |= 1 << min(i, 62)
+            kind |= kinds == space.kinds[s]
+            compared[positions(partners[i])[0]] = True
+            for out, (rows, columns) in (
+                (tags, (space.tag_vectors, space.tag_vectors_t)),
+                (text, (space.text_vectors, space.text_vectors_t)),
+            ):
+                ids, values = space._spread_row(rows, columns, s, local=True)
+                at, keep = positions(ids)
+                out[at] = np.maximum(out[at], values[keep])
+        return {
+            "compared": compared,
+            "related": related,
+            "related_to": related_to,
+            "kind": kind,
+            "tags": tags,
+            "text": text,
+        }
 
 
 class Background:
@@ -382,6 +453,87 @@ def _groups(order: np.ndarray, keys: np.ndarray) -> dict[int, np.ndarray]:
     values, starts = np.unique(keys[by_key], return_index=True)
     parts = np.split(order[by_key], starts[1:])
     return {int(v): part for v, part in zip(values.tolist(), parts, strict=True)}
+
+
+def _comparison_matrix(
+    first: np.ndarray,
+    second: np.ndarray,
+    on_page: np.ndarray,
+    best: np.ndarray,
+    rel: dict,
+    kinds: np.ndarray,
+    page: str,
+) -> np.ndarray:
+    """COMPARISON_FEATURES of comparisons whose sides are at positions ``first`` and
+    ``second`` of the per-topic arrays (``on_page``, ``best``, ``rel``'s, ``kinds``):
+    topic ids when those cover every topic, or positions in a page's few topics."""
+    on1, on2 = on_page[first], on_page[second]
+    a1, a2 = np.where(on1, ON_PAGE, best[first]), np.where(on2, ON_PAGE, best[second])
+    # a side that is on the page contributes nothing to the counts below
+    off1, off2 = ~on1, ~on2
+
+    def count(flags: np.ndarray) -> np.ndarray:  # of the sides that are off the page
+        return np.add(flags[first] & off1, flags[second] & off2, dtype=np.float64)
+
+    def low(values: np.ndarray) -> np.ndarray:  # of the weaker side, 1 when on the page
+        return np.minimum(np.where(on1, 1.0, values[first]), np.where(on2, 1.0, values[second]))
+
+    related_to = rel["related_to"]
+    out = np.empty((len(first), len(COMPARISON_FEATURES)))
+    out[:, 0] = on1 | on2
+    out[:, 1] = np.minimum(a1, a2)
+    out[:, 2] = np.maximum(a1, a2)
+    out[:, 3] = count(rel["compared"])
+    out[:, 4] = count(rel["related"])
+    out[:, 5] = off1 & off2 & ((related_to[first] & related_to[second]) != 0)
+    out[:, 6] = count(rel["kind"])
+    out[:, 7] = low(rel["tags"])
+    out[:, 8] = low(rel["text"])
+    out[:, 9] = kinds[first] == kinds[second]
+    out[:, 10] = page == "topic"
+    out[:, 11] = page == "stack"
+    return out
+
+
+def _topic_matrix(
+    at: np.ndarray, hubness: np.ndarray, best: np.ndarray, rel: dict, page: str
+) -> np.ndarray:
+    """TOPIC_FEATURES of the topics at positions ``at`` of the per-topic arrays, whose
+    hubness is ``hubness``."""
+    return np.column_stack(
+        [
+            best[at],
+            rel["compared"][at],
+            rel["related"][at],
+            rel["kind"][at],
+            rel["tags"][at],
+            rel["text"][at],
+            hubness,
+            np.full(len(at), page == "topic"),
+            np.full(len(at), page == "stack"),
+        ]
+    ).astype(np.float64)
+
+
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest ``values``, ties at the k-th by lower position,
+    so that a page's NEAR best topics do not depend on how a selection breaks ties."""
+    if len(values) <= k:
+        return np.arange(len(values))
+    kth = values[np.argpartition(-values, k - 1)[:k]].min()
+    above = np.flatnonzero(values > kth)
+    return np.r_[above, np.flatnonzero(values == kth)[: k - len(above)]]
+
+
+def _positions(ids: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``at``: whether it is among ``ids`` (sorted, distinct), and where
+    (the positions of those found, in ``at``'s order)."""
+    if len(ids) == 0:
+        return np.zeros(len(at), dtype=bool), np.zeros(0, dtype=np.int64)
+    where = np.searchsorted(ids, at)
+    where[where == len(ids)] = 0
+    found = ids[where] == at
+    return found, where[found]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

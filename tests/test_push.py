@@ -127,3 +127,46 @@ def test_push_rows_agree_with_power_rows_on_the_bundle(engine):
         want, got = want[want != seed][:10], got[got != seed][:10]
         recall.append(len(np.intersect1d(want, got)) / 10)
     assert np.mean(recall) >= 0.99
+
+
+@pytest.mark.parametrize("keep", [24, 64, 96, 200])
+def test_pages_from_truncated_rows_read_only_near_topics_and_score_the_same(
+    engine, monkeypatch, keep
+):
+    """A large index scores each page from its seeds' truncated rows (``score_rows``),
+    reading features only at the topics near the page. Past FULL_SCAN that must give
+    exactly what ``score`` gives on the same rows made whole: the same candidates, in
+    the same order, with the same probabilities. FULL_SCAN is lowered so that the
+    bundled content takes the large path."""
+    from pickgraph.engine import pagemodel
+
+    monkeypatch.setattr(pagemodel, "FULL_SCAN", 100)
+    pm = page_model(engine)
+    rng = np.random.default_rng(5)
+    n, m = engine.n_topics, len(engine.comparison_ends)
+    pages = [("topic", [int(t)]) for t in rng.choice(n, 25, replace=False)]
+    pages += [
+        ("comparison", [int(x) for x in engine.comparison_ends[c]])
+        for c in rng.choice(m, 25, replace=False)
+    ]
+    pages += [("stack", [int(x) for x in rng.choice(n, 3, replace=False)])]
+    checked = 0
+    for page, seeds in pages:
+        whole = pm.affinities(seeds)
+        rows = []
+        for row in whole:
+            ids = np.sort(np.argpartition(-row, keep - 1)[:keep])
+            rows.append((ids, row[ids].astype(np.float32)))
+        truncated = np.empty_like(whole)
+        for i, (ids, values) in enumerate(rows):
+            truncated[i] = values.min()
+            truncated[i, ids] = values
+        skip_c = engine.comparisons_of(seeds[0]) if page == "topic" else np.array([], int)
+        want = pm.score(seeds, page, skip_c, seeds, aff=truncated)
+        got = pm.score_rows(seeds, page, skip_c, seeds, rows)
+        assert got.comparisons.tolist() == want.comparisons.tolist(), (page, seeds)
+        assert got.topics.tolist() == want.topics.tolist(), (page, seeds)
+        assert np.allclose(got.comparison_scores, want.comparison_scores, rtol=1e-12, atol=0)
+        assert np.allclose(got.topic_scores, want.topic_scores, rtol=1e-12, atol=0)
+        checked += len(got.comparisons) > 0
+    assert checked >= 40  # the pages had candidates to compare
