@@ -1,0 +1,129 @@
+"""Benchmark: scoring a large index's pages near the page against whole rows.
+
+Past DENSE_MAX topics the index keeps each topic's TRUNCATE best affinities, and a
+page is scored from its seeds' truncated rows. ``PageModel.score`` takes the rows made
+whole (one float per topic) and reads every feature over every topic;
+``PageModel.score_rows`` (what the build uses) reads them only at the sides of the
+comparisons it can show. For each synthetic graph, in a fresh process, on the same
+sample of pages (half topic pages, half comparison pages) and the same truncated rows
+(from power iterations):
+
+- milliseconds per page for each, in alternating rounds so that both see the same
+  machine load, and the ratio of their medians (the reference: whole rows);
+- how many pages got the identical list from both (they must all).
+
+    python benchmarks/pages.py                                 # 10k / 100k
+    python benchmarks/pages.py --sizes 100000x1000000 --pages 1000 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+_CHILD = r"""
+import json, statistics, sys, time
+sys.path.insert(0, {here!r}); sys.path.insert(0, {root!r})
+import numpy as np
+from synthetic import Spec, generate_graph
+from pickgraph.engine.core import Engine
+from pickgraph.engine.index import TRUNCATE, _Affinities
+from pickgraph.engine.pagemodel import page_model
+
+topics, comparisons, pages, rounds = {args}
+t0 = time.perf_counter()
+engine = Engine(generate_graph(Spec(topics, comparisons, max(topics // 10, 10))))
+pm = page_model(engine).prepare()
+setup_s = time.perf_counter() - t0
+n, m = engine.n_topics, len(engine.comparison_ends)
+keep = min(TRUNCATE, n)
+rng = np.random.default_rng(3)
+topic_pages = rng.choice(n, pages // 2, replace=False)
+comparison_pages = rng.choice(m, pages - pages // 2, replace=False)
+seeds = np.unique(np.r_[topic_pages, engine.comparison_ends[comparison_pages].ravel()])
+idx = np.zeros((n, keep), np.int32)
+val = np.zeros((n, keep), np.float32)
+for start in range(0, len(seeds), 16):
+    batch = seeds[start : start + 16].tolist()
+    aff = pm.affinities(batch, batch=True)
+    part = np.argpartition(-aff, keep - 1, axis=1)[:, :keep]
+    idx[batch], val[batch] = part, np.take_along_axis(aff, part, axis=1)
+rows = _Affinities(n, keep_idx=idx, keep_val=val)
+work = [([int(t)], "topic", engine.comparisons_of(int(t))) for t in topic_pages]
+work += [
+    ([int(x) for x in engine.comparison_ends[c]], "comparison", np.array([c]))
+    for c in comparison_pages
+]
+
+
+def whole():
+    return [pm.score(s, page, skip, s, aff=rows.rows(s)).comparisons for s, page, skip in work]
+
+
+def near():
+    return [
+        pm.score_rows(s, page, skip, s, [(idx[x], val[x]) for x in s]).comparisons
+        for s, page, skip in work
+    ]
+
+
+times = {{"whole": [], "near": []}}
+lists = {{}}
+for r in range(rounds):
+    for name in ("whole", "near") if r % 2 == 0 else ("near", "whole"):
+        t = time.perf_counter()
+        lists[name] = (whole if name == "whole" else near)()
+        times[name].append((time.perf_counter() - t) * 1000 / len(work))
+same = sum(np.array_equal(a, b) for a, b in zip(lists["whole"], lists["near"]))
+whole_ms, near_ms = statistics.median(times["whole"]), statistics.median(times["near"])
+print(json.dumps({{
+    "topics": n, "comparisons": m, "pages": len(work), "setup_s": round(setup_s, 1),
+    "whole_rows_ms": [round(x, 3) for x in times["whole"]],
+    "near_page_ms": [round(x, 3) for x in times["near"]],
+    "whole_rows_median_ms": round(whole_ms, 3), "near_page_median_ms": round(near_ms, 3),
+    "ratio": round(near_ms / whole_ms, 3), "identical_lists": int(same),
+}}))
+"""
+
+
+def run(topics: int, comparisons: int, pages: int, rounds: int) -> dict:
+    args = (topics, comparisons, pages, rounds)
+    code = _CHILD.format(root=str(ROOT), here=str(HERE), args=repr(args))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="10000x100000", help="TOPICSxCOMPARISONS,...")
+    p.add_argument("--pages", type=int, default=2000, help="sampled pages (half of each kind)")
+    p.add_argument("--rounds", type=int, default=3, help="alternating rounds of each method")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    results = []
+    for size in args.sizes.split(","):
+        topics, comparisons = (int(x) for x in size.lower().split("x"))
+        results.append(run(topics, comparisons, args.pages, args.rounds))
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    for r in results:
+        print(
+            f"{r['topics']:,} topics / {r['comparisons']:,} comparisons, {r['pages']} pages: "
+            f"near the page {r['near_page_median_ms']} ms, whole rows "
+            f"{r['whole_rows_median_ms']} ms per page (ratio {r['ratio']}); identical "
+            f"lists {r['identical_lists']} of {r['pages']}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
