@@ -366,9 +366,9 @@ class PageModel:
         e, space = self.engine, self.space
 
         def positions(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            at = where[ids]
-            keep = at >= 0
-            return at[keep], keep
+            found = where[ids]
+            keep = found >= 0
+            return found[keep], keep
 
         size = len(at)
         related = np.zeros(size, dtype=bool)
@@ -389,8 +389,8 @@ class PageModel:
                 (text, (space.text_vectors, space.text_vectors_t)),
             ):
                 ids, values = space._spread_row(rows, columns, s, local=True)
-                at, keep = positions(ids)
-                out[at] = np.maximum(out[at], values[keep])
+                found, keep = positions(ids)
+                out[found] = np.maximum(out[found], values[keep])
         return {
             "compared": compared,
             "related": related,

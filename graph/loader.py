@@ -174,7 +174,7 @@ def _topic_problems(
         )
         problems.append(_problem(path, parsed, ("slug",), message, "file-name"))
     if lint_text and topic.summary:
-        issue = lint.text_issue(topic.summary)
+        issue = lint.broken_word(topic.summary)
         if issue:
             problems.append(_problem(path, parsed, ("summary",), issue[1], issue[0], "warning"))
     return problems
