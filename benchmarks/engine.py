@@ -22,12 +22,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+from synthetic import run_child
 
 SIZES = {"small": (10_000, 100_000), "large": (100_000, 1_000_000)}
 
@@ -98,15 +95,7 @@ print(json.dumps(result))
 
 
 def run(topics: int, comparisons: int, queries: int, ref_queries: int, index: bool) -> dict:
-    code = _CHILD.format(
-        root=str(ROOT),
-        here=str(HERE),
-        args=repr((topics, comparisons, queries, ref_queries, index)),
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(_CHILD, (topics, comparisons, queries, ref_queries, index))
 
 
 def main(argv=None) -> int:

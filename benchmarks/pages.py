@@ -22,18 +22,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+from synthetic import run_child
 
 _CHILD = r"""
 import json, statistics, sys, time
 sys.path.insert(0, {here!r}); sys.path.insert(0, {root!r})
 import numpy as np
-from synthetic import Spec, generate_graph
+from synthetic import Spec, generate_graph, sample_pages
 from pickgraph.engine.core import Engine
 from pickgraph.engine.index import TRUNCATE, _Affinities
 from pickgraph.engine.pagemodel import page_model
@@ -45,10 +42,7 @@ pm = page_model(engine).prepare()
 setup_s = time.perf_counter() - t0
 n, m = engine.n_topics, len(engine.comparison_ends)
 keep = min(TRUNCATE, n)
-rng = np.random.default_rng(3)
-topic_pages = rng.choice(n, pages // 2, replace=False)
-comparison_pages = rng.choice(m, pages - pages // 2, replace=False)
-seeds = np.unique(np.r_[topic_pages, engine.comparison_ends[comparison_pages].ravel()])
+topic_pages, comparison_pages, seeds = sample_pages(engine, pages, seed=3)
 idx = np.zeros((n, keep), np.int32)
 val = np.zeros((n, keep), np.float32)
 for start in range(0, len(seeds), 16):
@@ -101,12 +95,7 @@ print(json.dumps({{
 
 
 def run(topics: int, comparisons: int, pages: int, rounds: int) -> dict:
-    args = (topics, comparisons, pages, rounds)
-    code = _CHILD.format(root=str(ROOT), here=str(HERE), args=repr(args))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(_CHILD, (topics, comparisons, pages, rounds))
 
 
 def main(argv=None) -> int:

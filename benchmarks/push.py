@@ -25,12 +25,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+from synthetic import run_child
 
 TOLERANCES = (1e-4, 3e-5, 1e-5, 3e-6, 1e-6, 3e-7)
 TARGET = 0.99
@@ -39,7 +36,7 @@ _CHILD = r"""
 import json, resource, statistics, sys, time
 sys.path.insert(0, {here!r}); sys.path.insert(0, {root!r})
 import numpy as np
-from synthetic import Spec, generate_graph
+from synthetic import Spec, generate_graph, sample_pages
 from pickgraph.engine.core import Engine
 from pickgraph.engine.index import TRUNCATE, _Affinities
 from pickgraph.engine.pagemodel import page_model
@@ -54,11 +51,8 @@ pm = page_model(engine).prepare()
 prepare_s = time.perf_counter() - t0
 n, m = engine.n_topics, len(engine.comparison_ends)
 keep = min(TRUNCATE, n)
-rng = np.random.default_rng(11)
 # half topic pages, half comparison pages; their seeds are the rows measured
-topic_pages = rng.choice(n, pages // 2, replace=False)
-comparison_pages = rng.choice(m, pages - pages // 2, replace=False)
-seeds = np.unique(np.r_[topic_pages, engine.comparison_ends[comparison_pages].ravel()])
+topic_pages, comparison_pages, seeds = sample_pages(engine, pages, seed=11)
 
 
 def rows(walk, tolerance=None):
@@ -128,12 +122,7 @@ print(json.dumps(result))
 
 
 def run(topics: int, comparisons: int, closure: float, pages: int, tolerances) -> dict:
-    args = (topics, comparisons, closure, pages, tuple(tolerances))
-    code = _CHILD.format(root=str(ROOT), here=str(HERE), args=repr(args))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr)
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = run_child(_CHILD, (topics, comparisons, closure, pages, tuple(tolerances)))
     good = [
         p["tolerance"]
         for p in result["push"]

@@ -6,7 +6,8 @@ often than others. Text has the lengths real content has (a summary of a few
 sentences, pros and cons of one line), built from a fixed vocabulary so the lint has
 nothing to object to. Everything is deterministic for a given seed.
 
-Used by ``load.py`` (writes YAML files), ``engine.py`` and ``web.py``.
+Used by ``load.py`` (writes YAML files), ``engine.py``, ``push.py``, ``pages.py`` and
+``web.py``; ``run_child`` runs the measuring scripts of the last three in a fresh process.
 """
 
 from __future__ import annotations
@@ -308,3 +309,32 @@ def generate_graph(spec: Spec):
         aliases={},
         version=f"synthetic-{spec.seed}",
     )
+
+
+def sample_pages(engine, pages: int, seed: int):
+    """A sample of ``pages`` pages of ``engine``'s graph, half topic pages and half
+    comparison pages, as (topic ids, comparison ids, the distinct topics they seed)."""
+    import numpy as np
+
+    n, m = engine.n_topics, len(engine.comparison_ends)
+    rng = np.random.default_rng(seed)
+    topic_pages = rng.choice(n, pages // 2, replace=False)
+    comparison_pages = rng.choice(m, pages - pages // 2, replace=False)
+    seeds = np.unique(np.r_[topic_pages, engine.comparison_ends[comparison_pages].ravel()])
+    return topic_pages, comparison_pages, seeds
+
+
+def run_child(template: str, args: tuple) -> dict:
+    """Run a benchmark's measuring script in a fresh process (so that its peak memory
+    is its own) and return the JSON object its last line prints. ``template`` is Python
+    source with ``{root}``, ``{here}`` and ``{args}`` to fill in."""
+    import json
+    import subprocess
+    import sys
+
+    here = Path(__file__).resolve().parent
+    code = template.format(root=str(here.parent), here=str(here), args=repr(args))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
