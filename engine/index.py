@@ -42,7 +42,7 @@ from .candidates import CANDIDATES, MAX_LIMIT, PageCandidates
 from .core import Engine
 from .features import FEATURE_PPR, FEATURES, FEATURES_VERSION, PPR_FLOOR, FeatureSpace
 from .methods import DEFAULT_METHOD, LearnedRanker
-from .pagemodel import PAGE_WEIGHTS, page_model
+from .pagemodel import PAGE_WEIGHTS, page_model, whole_rows
 from .ranker import TRAINING, TRAINING_VERSION, LinearModel
 
 __all__ = [
@@ -333,11 +333,7 @@ class _Affinities:
     def rows(self, seeds: list[int]) -> np.ndarray:
         if self.full is not None:
             return self.full[seeds]
-        out = np.empty((len(seeds), self.n))
-        for i, s in enumerate(seeds):
-            out[i] = self.keep_val[s].min()
-            out[i, self.keep_idx[s]] = self.keep_val[s]
-        return out
+        return whole_rows([(self.keep_idx[s], self.keep_val[s]) for s in seeds], self.n)
 
 
 @dataclass

@@ -35,6 +35,7 @@ __all__ = [
     "PageWeights",
     "TOPIC_FEATURES",
     "page_model",
+    "whole_rows",
 ]
 
 COMPARISON_FEATURES = (
@@ -311,10 +312,7 @@ class PageModel:
         e = self.engine
         n, m = e.n_topics, len(e.comparison_ends)
         if m <= FULL_SCAN or self.weights is None:  # every comparison is read anyway
-            whole = np.empty((len(rows), n))
-            for i, (ids, values) in enumerate(rows):
-                whole[i] = values.min()
-                whole[i, ids] = values
+            whole = whole_rows(rows, n)
             return self.score(seeds, page, skip_comparisons, skip_topics, aff=whole)
         seeds = [int(s) for s in seeds]
         # the page's best affinity at every kept topic; any other topic has `floor`
@@ -453,6 +451,17 @@ def _groups(order: np.ndarray, keys: np.ndarray) -> dict[int, np.ndarray]:
     values, starts = np.unique(keys[by_key], return_index=True)
     parts = np.split(order[by_key], starts[1:])
     return {int(v): part for v, part in zip(values.tolist(), parts, strict=True)}
+
+
+def whole_rows(rows: list[tuple[np.ndarray, np.ndarray]], n: int) -> np.ndarray:
+    """Truncated affinity rows ((kept topic ids, values) each) made whole over ``n``
+    topics: every topic not kept reads as its row's smallest kept value, which leaves
+    it behind every kept one."""
+    out = np.empty((len(rows), n))
+    for i, (ids, values) in enumerate(rows):
+        out[i] = values.min()
+        out[i, ids] = values
+    return out
 
 
 def _comparison_matrix(
