@@ -137,8 +137,14 @@ class PageModel:
         """Derive now everything scoring reads from the content (the ranker, the
         feature space's tables, the PageRank operator), so that a copy shipped without
         the content (an index build's workers) can score pages."""
+        self.prepare_tables()
+        _ = self.ranker, self.background
+        return self
+
+    def prepare_tables(self) -> PageModel:
+        """What ``prepare`` derives, but for the topic ranker and what depends on it."""
         e, space = self.engine, self.space
-        _ = self.ranker, self.background, e.node_adjacency
+        _ = e.node_adjacency
         _ = space.kinds, space.domains, space.hubness, space.tag_vectors, space.tag_vectors_t
         _ = space.text_vectors, space.text_vectors_t, space.ppr.columns
         aa_right(e, True), aa_right(e, False)

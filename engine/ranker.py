@@ -15,6 +15,9 @@ ranker to look for holes).
 
 from __future__ import annotations
 
+import json
+import multiprocessing as mp
+import threading
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -23,7 +26,7 @@ from .core import Engine
 from .features import FEATURES, FeatureSpace
 from .holdout import choose_hidden, hide
 
-__all__ = ["LinearModel", "fit_topic_model", "TRAINING", "TRAINING_VERSION"]
+__all__ = ["FitAhead", "LinearModel", "fit_topic_model", "TRAINING", "TRAINING_VERSION"]
 
 
 @dataclass(frozen=True)
@@ -151,3 +154,59 @@ def fit_topic_model(engine: Engine, plan: TrainingPlan = TRAINING) -> LinearMode
     coef = lr.coef_[0] / scale
     intercept = float(lr.intercept_[0] - (lr.coef_[0] * scaler.mean_ / scale).sum())
     return LinearModel(FEATURES, tuple(float(c) for c in coef), intercept, len(y), int(y.sum()))
+
+
+class FitAhead:
+    """The ranker of a graph, fitted in a forked child while this process goes on.
+
+    A server that starts on content its cache does not hold must fit the ranker before
+    it serves (seconds at 10k topics), and has other start-up work that does not need
+    it (the search index, the home page's lists, the feature tables). On a machine with
+    a second core the child fits while the parent does that work. The child computes
+    exactly what ``fit_topic_model(Engine(tg))`` computes here, and sends it back as
+    JSON (``LinearModel.to_json_dict``, floats that round-trip exactly), never as a
+    pickle. ``start`` returns None where a fork is unsafe (another thread could hold a
+    lock the child would wait on forever) or pointless (one core); ``result`` returns
+    None if the child failed, and the caller then fits in its own process.
+    """
+
+    def __init__(self, process, conn):
+        self._process = process
+        self._conn = conn
+
+    @classmethod
+    def start(cls, tg) -> FitAhead | None:
+        if (
+            threading.active_count() > 1
+            or "fork" not in mp.get_all_start_methods()
+            or (mp.cpu_count() or 1) < 2
+        ):
+            return None
+        ctx = mp.get_context("fork")
+        receive, send = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=_fit_and_send, args=(tg, send), daemon=True)
+        process.start()
+        send.close()  # the child's end: EOF here once the child has gone
+        return cls(process, receive)
+
+    def result(self) -> LinearModel | None:
+        """The child's model, waiting for it; None if it failed."""
+        try:
+            return LinearModel.from_json_dict(json.loads(self._conn.recv_bytes()))
+        except (EOFError, OSError, ValueError):
+            return None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop waiting: end the child if it still runs, and reap it."""
+        self._conn.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join(timeout=5)
+
+
+def _fit_and_send(tg, conn) -> None:
+    model = fit_topic_model(Engine(tg))
+    conn.send_bytes(json.dumps(model.to_json_dict()).encode())
+    conn.close()

@@ -103,3 +103,65 @@ def test_served_arrays_are_read_only(served):
     assert not any(a.flags.writeable for a in arrays)
     with pytest.raises(ValueError):
         arrays[0][...] = 0
+
+
+# ---------------------------------------------------------------- the ranker fitted ahead
+
+
+def test_a_ranker_fitted_ahead_in_a_child_is_the_one_fitted_here(bundled):
+    """A cold start on large uncached content fits the topic ranker in a forked child
+    while it builds the rest of its state; the child's model, sent back as JSON, must
+    be exactly the one this process would fit."""
+    from pickgraph.engine.core import Engine
+    from pickgraph.engine.ranker import FitAhead, fit_topic_model
+
+    ahead = FitAhead.start(bundled)
+    if ahead is None:
+        pytest.skip("no fork here, or one core: the start fits in its own process")
+    got = ahead.result()
+    want = fit_topic_model(Engine(bundled))
+    assert got == want  # names, every coefficient and the intercept, to the last bit
+    assert got.positives > 100
+
+
+def test_a_failed_child_leaves_the_fit_to_the_parent(bundled, monkeypatch):
+    from pickgraph.engine import ranker
+
+    def fail(tg, conn):
+        raise MemoryError("the child ran out")
+
+    monkeypatch.setattr(ranker, "_fit_and_send", fail)
+    ahead = ranker.FitAhead.start(bundled)
+    if ahead is None:
+        pytest.skip("no fork here, or one core")
+    assert ahead.result() is None
+    assert not ahead._process.is_alive()
+
+
+def test_a_deferred_start_serves_the_lists_of_a_serial_one(tmp_path, monkeypatch):
+    """The state a large cold start prepares (ranker from the child) gives every
+    page the suggestions a state that fits its own ranker gives."""
+    from pickgraph.engine.methods import LearnedRanker
+    from pickgraph.web.settings import Settings
+
+    monkeypatch.setenv("PICKGRAPH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PICKGRAPH_DEFER_INDEX_FROM", "0")
+    settings = Settings.read({})
+    ahead = SiteState.from_settings(settings, defer_index=True)
+    assert ahead.index_pending
+    if ahead._ranker_ahead is None:
+        pytest.skip("no fork here, or one core")
+    ahead.prepare()
+    assert ahead._ranker_ahead is None
+    serial = SiteState.from_settings(settings, defer_index=True)
+    serial._ranker_ahead.close()
+    serial._ranker_ahead = None
+    serial.prepare()
+    e1, e2 = ahead.recommender.engine, serial.recommender.engine
+    assert LearnedRanker.model(e1) == LearnedRanker.model(e2)
+    pages = [("comparison", "mysql-vs-postgresql"), ("comparison", "django-vs-fastapi")]
+    pages += [("topic", "kubernetes")]
+    for kind, slug in pages:
+        a = ahead.recommender.for_page(kind, slug).to_dict()
+        b = serial.recommender.for_page(kind, slug).to_dict()
+        assert a == b and a["comparisons"], (kind, slug)

@@ -25,7 +25,10 @@ from pydantic import BaseModel, ConfigDict
 from pickgraph import graph
 from pickgraph.engine.core import read_only
 from pickgraph.engine.index import build_index
+from pickgraph.engine.methods import LearnedRanker
+from pickgraph.engine.pagemodel import page_model
 from pickgraph.engine.rank import rankings
+from pickgraph.engine.ranker import FitAhead
 from pickgraph.engine.standings import best_of, best_tags
 from pickgraph.engine.suggest import Recommender
 from pickgraph.graph import TopicGraph
@@ -148,6 +151,7 @@ class SiteState:
         self.build_seconds = build_seconds
         self.from_cache = False
         self.index_pending = False  # built elsewhere, to be loaded by a reload
+        self._ranker_ahead: FitAhead | None = None  # the ranker, fitted by a child
         self.responses = ResponseCache()
         self._rankings: dict = {}
         self._lock = threading.Lock()
@@ -200,8 +204,12 @@ class SiteState:
             tg = graph.load(path, lint=False)
             pages = len(tg.topics) + len(tg.comparisons)
             if defer_index and cache is not None and pages >= settings.defer_index_from:
+                # the ranker, which this start must fit, is fitted by a forked child
+                # while this process builds the state and what prepare derives
+                ahead = FitAhead.start(tg)
                 state = cls(tg, build_seconds=time.perf_counter() - start, on_demand=True)
                 state.index_pending = True
+                state._ranker_ahead = ahead
             else:
                 index = build_index(tg)
                 state = cls(tg, index, time.perf_counter() - start)
@@ -222,10 +230,20 @@ class SiteState:
         has the figures). The rankings and "best of" lists of single tags are still
         computed on demand, from the comparisons among their topics only."""
         with _collector_paused():
+            ahead, self._ranker_ahead = self._ranker_ahead, None
+            if ahead is not None:  # the ranker is being fitted: first what needs none
+                self._derive_lists()
+                page_model(self.recommender.engine).prepare_tables()
+                model = ahead.result()
+                if model is not None:
+                    LearnedRanker.install(self.recommender.engine, model)
             self.recommender.prepare()
-            _ = self.best_tags, self.sets_by_pair, self.home_lists, self.domain_topics
-            _ = self.counts
+            self._derive_lists()
         return self
+
+    def _derive_lists(self) -> None:
+        _ = self.best_tags, self.sets_by_pair, self.home_lists, self.domain_topics
+        _ = self.counts
 
     def derived(self) -> bytes:
         """What :meth:`prepare` derives from the content alone (the tags with a "best
