@@ -12,8 +12,6 @@ from pickgraph.graph.errors import BadRequest
 from .evaluate import PROTOCOLS, evaluate
 from .gaps import gaps
 from .index import PUSH_FROM, build_index, check_index_folder
-from .judged import evaluate_judged
-from .judgments import load_judgments
 from .methods import METHODS
 from .rank import RANK_METHODS, rankings
 from .suggest import DEFAULT_LIMIT, MAX_LIMIT, Recommender
@@ -91,6 +89,11 @@ def cmd_rank(args) -> int:
 def cmd_evaluate(args) -> int:
     tg = load_graph(args)
     if args.judgments:
+        # imported here: the judgment models are not needed by any other command (a
+        # server's start goes through this module)
+        from .judged import evaluate_judged
+        from .judgments import load_judgments
+
         sets = ("dev", "test") if args.set == "all" else (args.set,)
         result = evaluate_judged(tg, load_judgments(args.judgments), args.method, sets)
         if args.json:

@@ -16,10 +16,12 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from .topicgraph import TopicGraph
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["FORMATS", "LIST_ATTRIBUTES", "atomic_path", "export", "read_graph", "write_text"]
 
@@ -65,6 +67,8 @@ def write_text(target: str | Path, text: str) -> None:
 
 
 def _scalar_copy(g: nx.Graph) -> nx.Graph:
+    import networkx as nx
+
     out = nx.Graph(**g.graph)
     for n, attrs in g.nodes(data=True):
         out.add_node(
@@ -101,6 +105,10 @@ def export(tg: TopicGraph, fmt: str, out: str | Path) -> list[Path]:
                 frame.to_csv(tmp, index=False)
             written.append(path)
         return written
+    # networkx is slow to import, and every command (a server's start too) loads this
+    # module through the command line's
+    import networkx as nx
+
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out) as tmp:
         if fmt == "graphml":
@@ -123,6 +131,8 @@ def read_graph(path: str | Path, fmt: str) -> nx.Graph:
     ...     sorted(read_graph(p, "graphml").nodes) == sorted(tg.graph.nodes)
     True
     """
+    import networkx as nx
+
     path = Path(path)
     if fmt == "graphml":
         g = nx.read_graphml(path)

@@ -417,7 +417,8 @@ def test_a_warm_start_takes_the_text_vectors_from_the_index_without_scikit_learn
     loaded = FeatureSpace.of(warm.recommender.engine).text_vectors
     assert loaded.shape == fresh.shape and (loaded != fresh).nnz == 0
     code = (
-        "import sys; from pickgraph.web.state import SiteState; "
+        # through the command line's modules, as `pickgraph serve` starts
+        "import sys; import pickgraph.web.cli; from pickgraph.web.state import SiteState; "
         f"s = SiteState.from_folder({str(mini.root)!r}).prepare(); "
         "s.recommender.for_topics(['redis', 'mysql']); "
         "heavy = ('sklearn', 'networkx', 'pandas', 'pickgraph.engine.judgments'); "
