@@ -46,11 +46,10 @@ def _same(a, b) -> bool:
 
 
 def measure(topics: int, comparisons: int, rounds: int) -> dict:
-    from dask.distributed import Client, LocalCluster
     from synthetic import Spec, generate_graph
 
     from pickgraph.engine.core import Engine
-    from pickgraph.engine.index import build_index
+    from pickgraph.engine.index import build_index, open_tasks
     from pickgraph.engine.pagemodel import page_model
 
     t0 = time.perf_counter()
@@ -63,24 +62,13 @@ def measure(topics: int, comparisons: int, rounds: int) -> dict:
     built = {}
     for _ in range(rounds):
         for workers in (1, 2):
-            # one cluster at a time: two clients in one process trip up dask's
-            # result tracking
+            # the LocalCluster a build starts for itself, of this many workers, one at
+            # a time (two clients in one process trip up dask's result tracking)
             t = time.perf_counter()
-            with (
-                LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    host="127.0.0.1",
-                    dashboard_address=None,
-                    memory_limit=0,
-                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                ) as cluster,
-                Client(cluster) as client,
-            ):
+            with open_tasks("local", workers=workers) as tasks:
                 start_s[workers].append(time.perf_counter() - t)
                 t = time.perf_counter()
-                index = build_index(engine, scheduler=client)
+                index = build_index(engine, scheduler=tasks.client)
                 times[workers].append(time.perf_counter() - t)
             rows[workers].append(index.stats["vectors_s"])
             built.setdefault(workers, index)
