@@ -156,6 +156,12 @@ def fit_topic_model(engine: Engine, plan: TrainingPlan = TRAINING) -> LinearMode
     return LinearModel(FEATURES, tuple(float(c) for c in coef), intercept, len(y), int(y.sum()))
 
 
+# How long a start waits for the child's ranker before fitting its own: far more than
+# a fit takes (seconds at 10k topics, about a minute at 100k), so that only a child
+# that is stuck (stopped, swapping) is given up on.
+FIT_TIMEOUT = 1800.0
+
+
 class FitAhead:
     """The ranker of a graph, fitted in a forked child while this process goes on.
 
@@ -185,13 +191,21 @@ class FitAhead:
         ctx = mp.get_context("fork")
         receive, send = ctx.Pipe(duplex=False)
         process = ctx.Process(target=_fit_and_send, args=(tg, send), daemon=True)
-        process.start()
+        try:
+            process.start()
+        except OSError:  # no fork (out of memory, too many processes): fit here
+            receive.close()
+            send.close()
+            return None
         send.close()  # the child's end: EOF here once the child has gone
         return cls(process, receive)
 
-    def result(self) -> LinearModel | None:
-        """The child's model, waiting for it; None if it failed."""
+    def result(self, timeout: float | None = None) -> LinearModel | None:
+        """The child's model, waiting for it at most ``timeout`` seconds (FIT_TIMEOUT
+        by default); None if it failed or did not answer in time."""
         try:
+            if not self._conn.poll(FIT_TIMEOUT if timeout is None else timeout):
+                return None
             return LinearModel.from_json_dict(json.loads(self._conn.recv_bytes()))
         except (EOFError, OSError, ValueError):
             return None
@@ -203,6 +217,9 @@ class FitAhead:
         self._conn.close()
         if self._process.is_alive():
             self._process.terminate()
+            self._process.join(timeout=5)
+        if self._process.is_alive():  # a stopped child does not act on SIGTERM
+            self._process.kill()
         self._process.join(timeout=5)
 
 

@@ -138,6 +138,38 @@ def test_a_failed_child_leaves_the_fit_to_the_parent(bundled, monkeypatch):
     assert not ahead._process.is_alive()
 
 
+def test_no_fork_or_a_stuck_child_leaves_the_fit_to_the_parent(bundled, monkeypatch):
+    """A fork that fails (out of memory) gives no FitAhead, and a child that does not
+    answer in time is given up on and ended: either way the start fits itself."""
+    import multiprocessing as mp
+    import multiprocessing.context as mpc
+    import time
+
+    from pickgraph.engine import ranker
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork here")
+
+    def no_fork(self):
+        raise OSError(12, "Cannot allocate memory")
+
+    with monkeypatch.context() as m:
+        m.setattr(mpc.ForkProcess, "start", no_fork)
+        assert ranker.FitAhead.start(bundled) is None
+
+    def stuck(tg, conn):
+        time.sleep(60)
+
+    monkeypatch.setattr(ranker, "_fit_and_send", stuck)
+    ahead = ranker.FitAhead.start(bundled)
+    if ahead is None:
+        pytest.skip("one core: the start fits in its own process")
+    began = time.monotonic()
+    assert ahead.result(timeout=0.5) is None
+    assert time.monotonic() - began < 10
+    assert not ahead._process.is_alive()
+
+
 def test_a_deferred_start_serves_the_lists_of_a_serial_one(tmp_path, monkeypatch):
     """The state a large cold start prepares (ranker from the child) gives every
     page the suggestions a state that fits its own ranker gives."""

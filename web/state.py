@@ -232,9 +232,12 @@ class SiteState:
         with _collector_paused():
             ahead, self._ranker_ahead = self._ranker_ahead, None
             if ahead is not None:  # the ranker is being fitted: first what needs none
-                self._derive_lists()
-                page_model(self.recommender.engine).prepare_tables()
-                model = ahead.result()
+                try:
+                    self._derive_lists()
+                    page_model(self.recommender.engine).prepare_tables()
+                    model = ahead.result()
+                finally:
+                    ahead.close()  # not left running if the work above failed
                 if model is not None:
                     LearnedRanker.install(self.recommender.engine, model)
             self.recommender.prepare()
