@@ -24,7 +24,7 @@ import argparse
 import json
 import sys
 
-from synthetic import run_child
+from synthetic import parse_sizes, run_child
 
 _CHILD = r"""
 import json, statistics, sys, time
@@ -100,14 +100,15 @@ def run(topics: int, comparisons: int, pages: int, rounds: int) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", default="10000x100000", help="TOPICSxCOMPARISONS,...")
+    p.add_argument(
+        "--sizes", type=parse_sizes, default="10000x100000", help="TOPICSxCOMPARISONS,..."
+    )
     p.add_argument("--pages", type=int, default=2000, help="sampled pages (half of each kind)")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds of each method")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     results = []
-    for size in args.sizes.split(","):
-        topics, comparisons = (int(x) for x in size.lower().split("x"))
+    for topics, comparisons in args.sizes:
         results.append(run(topics, comparisons, args.pages, args.rounds))
     if args.json:
         print(json.dumps(results, indent=2))

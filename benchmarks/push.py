@@ -27,7 +27,7 @@ import argparse
 import json
 import sys
 
-from synthetic import run_child
+from synthetic import parse_sizes, run_child
 
 TOLERANCES = (1e-4, 3e-5, 1e-5, 3e-6, 1e-6, 3e-7)
 TARGET = 0.99
@@ -134,15 +134,16 @@ def run(topics: int, comparisons: int, closure: float, pages: int, tolerances) -
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", default="10000x100000", help="TOPICSxCOMPARISONS,...")
+    p.add_argument(
+        "--sizes", type=parse_sizes, default="10000x100000", help="TOPICSxCOMPARISONS,..."
+    )
     p.add_argument("--closure", type=float, nargs="+", default=[0.0], help="Spec.closure")
     p.add_argument("--pages", type=int, default=2000, help="sampled pages (half of each kind)")
     p.add_argument("--tolerances", type=float, nargs="+", default=list(TOLERANCES), metavar="T")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     results = []
-    for size in args.sizes.split(","):
-        topics, comparisons = (int(x) for x in size.lower().split("x"))
+    for topics, comparisons in args.sizes:
         for closure in args.closure:
             results.append(run(topics, comparisons, closure, args.pages, args.tolerances))
     if args.json:

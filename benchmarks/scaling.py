@@ -30,6 +30,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from synthetic import parse_sizes  # noqa: E402 (found through the path set above)
+
 PROJECT = (1, 2, 4, 8, 16, 32)
 
 
@@ -98,16 +100,13 @@ def measure(topics: int, comparisons: int, rounds: int) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--size", default="10000x100000", help="TOPICSxCOMPARISONS")
+    p.add_argument("--size", type=parse_sizes, default="10000x100000", help="TOPICSxCOMPARISONS")
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    try:
-        topics, comparisons = (int(x) for x in args.size.lower().split("x"))
-    except ValueError:
-        p.error(f"--size must be TOPICSxCOMPARISONS, such as 10000x100000, not {args.size!r}")
-    if topics < 2 or comparisons < 1 or args.rounds < 1:
-        p.error("--size needs at least 2 topics and 1 comparison, --rounds at least 1")
+    if len(args.size) != 1 or args.rounds < 1:
+        p.error("--size takes one TOPICSxCOMPARISONS, --rounds at least 1")
+    ((topics, comparisons),) = args.size
     r = measure(topics, comparisons, args.rounds)
     if args.json:
         print(json.dumps(r, indent=2))

@@ -338,3 +338,22 @@ def run_child(template: str, args: tuple) -> dict:
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def parse_sizes(text: str) -> list[tuple[int, int]]:
+    """``"10000x100000,100000x1000000"`` as [(topics, comparisons), ...]: an argparse
+    ``type``, whose error names the part that is not TOPICSxCOMPARISONS with at least 2
+    topics and 1 comparison."""
+    from argparse import ArgumentTypeError
+
+    sizes = []
+    for part in text.split(","):
+        try:
+            topics, comparisons = (int(x) for x in part.lower().split("x"))
+        except ValueError:
+            msg = f"{part!r} is not TOPICSxCOMPARISONS, such as 10000x100000"
+            raise ArgumentTypeError(msg) from None
+        if topics < 2 or comparisons < 1:
+            raise ArgumentTypeError(f"{part!r}: at least 2 topics and 1 comparison")
+        sizes.append((topics, comparisons))
+    return sizes

@@ -230,23 +230,20 @@ class SiteState:
         has the figures). The rankings and "best of" lists of single tags are still
         computed on demand, from the comparisons among their topics only."""
         with _collector_paused():
+            # first what needs no ranker, while a forked child (if any) fits it
             ahead, self._ranker_ahead = self._ranker_ahead, None
-            if ahead is not None:  # the ranker is being fitted: first what needs none
-                try:
-                    self._derive_lists()
-                    page_model(self.recommender.engine).prepare_tables()
-                    model = ahead.result()
-                finally:
+            try:
+                _ = self.best_tags, self.sets_by_pair, self.home_lists, self.domain_topics
+                _ = self.counts
+                page_model(self.recommender.engine).prepare_tables()
+                model = ahead.result() if ahead is not None else None
+            finally:
+                if ahead is not None:
                     ahead.close()  # not left running if the work above failed
-                if model is not None:
-                    LearnedRanker.install(self.recommender.engine, model)
+            if model is not None:
+                LearnedRanker.install(self.recommender.engine, model)
             self.recommender.prepare()
-            self._derive_lists()
         return self
-
-    def _derive_lists(self) -> None:
-        _ = self.best_tags, self.sets_by_pair, self.home_lists, self.domain_topics
-        _ = self.counts
 
     def derived(self) -> bytes:
         """What :meth:`prepare` derives from the content alone (the tags with a "best
